@@ -1,0 +1,49 @@
+// What every domain function works with: the database, the configuration, a way to reach connected
+// workers, and the log. Transports build one Ctx and pass it to every domain module.
+import type { Database } from '../storage/index.ts';
+import type { HubConfig } from '../config.ts';
+import type { Logger } from '../log.ts';
+import { z } from 'zod';
+import { invalidBody } from '../errors.ts';
+
+export type Role = 'BUYER' | 'WORKER' | 'AGENT' | 'ADMIN';
+
+/** Who is calling: resolved from an API key or a session cookie. */
+export interface Principal {
+  userId: string;
+  role: Role;
+  name: string;
+  agentId?: string;
+  maxConcurrent?: number;
+  via: 'key' | 'session';
+  /** Set for sessions: the token state-changing requests must echo in X-CSRF-Token. */
+  csrfToken?: string;
+  sessionHash?: string;
+}
+
+/** Live delivery to connected workers; the gateway provides it, the default reaches nobody. */
+export interface Notifier {
+  isConnected(userId: string): boolean;
+  /** Sends a frame to every socket of a worker; true when at least one socket took it. */
+  push(userId: string, frame: Record<string, unknown>): boolean;
+  /** Closes every socket of a worker whose key stopped being valid (rotated, revoked, disabled). */
+  disconnect(userId: string): void;
+}
+
+export const nobody: Notifier = { isConnected: () => false, push: () => false, disconnect: () => {} };
+
+export interface Ctx {
+  db: Database;
+  cfg: HubConfig;
+  notifier: Notifier;
+  log: Logger;
+}
+
+/** Validates input against a zod schema; failures become 400 invalid_body listing each field. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  throw invalidBody(
+    r.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
+  );
+}

@@ -1,0 +1,22 @@
+// The domain: one function per operation, shared by every transport.
+import type { Ctx } from './context.ts';
+import { accounts } from './accounts.ts';
+import { tasks } from './tasks.ts';
+import { offers } from './offers.ts';
+import { assignments } from './assignments.ts';
+
+export function createDomain(ctx: Ctx) {
+  const insertEvent = ctx.db.prepare(`INSERT INTO events (at, actor, task_id, kind, data) VALUES (?, ?, ?, ?, ?)`);
+  const logEvent = (actor: string | null, taskId: string | null, kind: string, data?: unknown) => {
+    insertEvent.run(new Date().toISOString(), actor, taskId, kind, data === undefined ? null : JSON.stringify(data));
+  };
+  return {
+    accounts: accounts(ctx),
+    tasks: tasks(ctx, logEvent),
+    offers: offers(ctx, logEvent),
+    assignments: assignments(ctx, logEvent),
+  };
+}
+
+export type Domain = ReturnType<typeof createDomain>;
+export type { Ctx, Notifier, Principal, Role } from './context.ts';

@@ -1,0 +1,130 @@
+// Offers from the worker's side: the decision (SPEC §4.2, one transaction, first confirm wins),
+// listing, and the expiry sweep.
+import { z } from 'zod';
+import { AppError, badRequest, conflict, forbidden, notFound } from '../errors.ts';
+import { type Ctx, parseInput, type Principal } from './context.ts';
+import { newId, nowIso } from './util.ts';
+import { workerOfferView } from './views.ts';
+
+export const schemas = {
+  decision: z.object({
+    accept: z.boolean({ message: 'must be true or false' }),
+    reason: z.string().max(2000, 'must be at most 2000 characters').nullish(),
+  }),
+  listOffers: z.object({ status: z.enum(['PENDING', 'ACCEPTED', 'DECLINED', 'EXPIRED', 'WITHDRAWN']).optional() }),
+};
+
+export type DecisionResult = { ok: true; accept: true; assignmentId: string } | { ok: true; accept: false };
+
+export function offers(ctx: Ctx, logEvent: (actor: string | null, taskId: string | null, kind: string, data?: unknown) => void) {
+  const { db } = ctx;
+  const q = {
+    // Everything the decision needs in one read: the offer, its task, and the task's assignment if any.
+    offer: db.prepare(
+      `SELECT o.id, o.task_id, o.worker_user_id, o.status, o.reason, o.expires_at, t.status AS task_status,
+              a.id AS assignment_id, a.worker_user_id AS assignee, a.offer_id AS assignment_offer_id
+         FROM match_offers o JOIN tasks t ON t.id = o.task_id LEFT JOIN assignments a ON a.task_id = o.task_id
+        WHERE o.id = ?`,
+    ),
+    worker: db.prepare(
+      `SELECT u.disabled, ap.revoked_at, COALESCE(ap.max_concurrent, 0) AS max_concurrent
+         FROM users u LEFT JOIN agent_profiles ap ON ap.user_id = u.id WHERE u.id = ?`,
+    ),
+    openCount: db.prepare(
+      `SELECT COUNT(*) AS n FROM assignments a JOIN tasks t ON t.id = a.task_id
+        WHERE a.worker_user_id = ? AND a.status != 'ACCEPTED' AND t.status != 'CANCELLED'`,
+    ),
+    expire: db.prepare(`UPDATE match_offers SET status = 'EXPIRED' WHERE id = ? AND status = 'PENDING'`),
+    decide: db.prepare(`UPDATE match_offers SET status = ?, reason = ?, decided_at = ? WHERE id = ?`),
+    insertAssignment: db.prepare(
+      `INSERT INTO assignments (id, task_id, worker_user_id, offer_id, status, created_at, updated_at) VALUES (?, ?, ?, ?, 'ASSIGNED', ?, ?)`,
+    ),
+    assignTask: db.prepare(`UPDATE tasks SET status = 'ASSIGNED', updated_at = ? WHERE id = ?`),
+    otherPending: db.prepare(`SELECT id, worker_user_id FROM match_offers WHERE task_id = ? AND status = 'PENDING' AND id != ?`),
+    withdrawOthers: db.prepare(
+      `UPDATE match_offers SET status = 'WITHDRAWN', reason = 'task_assigned', decided_at = ? WHERE task_id = ? AND status = 'PENDING' AND id != ?`,
+    ),
+    listForWorker: db.prepare(
+      `SELECT o.*, t.title, t.description, t.category, t.deadline FROM match_offers o JOIN tasks t ON t.id = o.task_id
+        WHERE o.worker_user_id = ? ORDER BY o.created_at DESC, o.id DESC LIMIT 500`,
+    ),
+    pendingForWorker: db.prepare(
+      `SELECT o.*, t.title, t.description, t.category, t.deadline FROM match_offers o JOIN tasks t ON t.id = o.task_id
+        WHERE o.worker_user_id = ? AND o.status = 'PENDING' AND o.expires_at > ? ORDER BY o.created_at, o.id`,
+    ),
+    sweep: db.prepare(`UPDATE match_offers SET status = 'EXPIRED' WHERE status = 'PENDING' AND expires_at <= ?`),
+  };
+
+  /** SPEC §4.2, step by step. Returns the answer or the error to throw after the transaction ends. */
+  function decideInTx(p: Principal, offerId: string, accept: boolean, reason: string | null, now: string) {
+    const o = q.offer.get(offerId);
+    if (!o) return { err: notFound('offer_not_found', 'No offer with this id.') };
+    if (o.worker_user_id !== p.userId) return { err: forbidden('This offer belongs to another worker.') };
+    // 3. The same decision again: the same answer, so retries are safe.
+    if (accept && o.status === 'ACCEPTED') return { res: { ok: true, accept: true, assignmentId: o.assignment_id } as DecisionResult };
+    if (!accept && o.status === 'DECLINED') return { res: { ok: true, accept: false } as DecisionResult };
+    // 4. Expired, or pending past its expiry (marked now, and the mark is kept).
+    if (o.status === 'EXPIRED' || (o.status === 'PENDING' && o.expires_at <= now)) {
+      if (o.status === 'PENDING') q.expire.run(offerId);
+      return { err: badRequest('offer_expired', 'This offer has expired.') };
+    }
+    // 5. Someone else already won the task.
+    if (accept && o.assignment_id && o.assignee !== p.userId) {
+      return { err: conflict('task_already_assigned', 'Another worker accepted this task first.') };
+    }
+    // 6. The task or the offer no longer allows a decision.
+    if (o.task_status === 'CANCELLED' || (o.status === 'PENDING' && o.task_status !== 'OPEN')) {
+      return { err: badRequest('task_not_open', `The task is ${o.task_status}, no longer open.`) };
+    }
+    if (o.status !== 'PENDING') return { err: badRequest('offer_not_pending', `This offer is ${o.status}, no longer pending.`) };
+    if (!accept) {
+      q.decide.run('DECLINED', reason, now, offerId);
+      logEvent(p.userId, o.task_id, 'offer_declined', { offerId });
+      return { res: { ok: true, accept: false } as DecisionResult };
+    }
+    // 7. Still eligible?
+    const w = q.worker.get(p.userId);
+    if (!w || w.disabled || w.revoked_at) return { err: new AppError(403, 'not_eligible', 'This worker can no longer take offers.') };
+    if (w.max_concurrent > 0 && Number(q.openCount.get(p.userId)!.n) >= w.max_concurrent) {
+      return { err: new AppError(403, 'not_eligible', `This worker already has ${w.max_concurrent} open assignments, its maxConcurrent.`) };
+    }
+    // 9. Accept: the assignment (task_id is UNIQUE, so a second winner is impossible), then the rest.
+    const assignmentId = newId();
+    q.insertAssignment.run(assignmentId, o.task_id, p.userId, offerId, now, now);
+    q.decide.run('ACCEPTED', reason, now, offerId);
+    q.assignTask.run(now, o.task_id);
+    const withdrawn = q.otherPending.all(o.task_id, offerId);
+    if (withdrawn.length) q.withdrawOthers.run(now, o.task_id, offerId);
+    logEvent(p.userId, o.task_id, 'offer_accepted', { offerId, assignmentId });
+    return { res: { ok: true, accept: true, assignmentId } as DecisionResult, withdrawn, taskId: o.task_id as string };
+  }
+
+  return {
+    decide(p: Principal, offerId: string, input: unknown): DecisionResult {
+      const v = parseInput(schemas.decision, input);
+      const out = db.tx(() => decideInTx(p, offerId, v.accept, v.reason ?? null, nowIso()));
+      if (out.err) throw out.err;
+      if (out.withdrawn) {
+        for (const w of out.withdrawn) {
+          ctx.notifier.push(w.worker_user_id, { type: 'offer_withdrawn', offerId: w.id, taskId: out.taskId, reason: 'task_assigned' });
+        }
+      }
+      return out.res!;
+    },
+    listOffers(p: Principal, input: unknown) {
+      const v = parseInput(schemas.listOffers, input);
+      const now = nowIso();
+      const rows = v.status === 'PENDING' ? q.pendingForWorker.all(p.userId, now) : q.listForWorker.all(p.userId);
+      const list = rows.map((o) => workerOfferView(o, now));
+      return { offers: v.status && v.status !== 'PENDING' ? list.filter((o) => o.status === v.status) : list };
+    },
+    /** Rows for the pending_offer replay right after a socket authenticates. */
+    pendingFor(userId: string) {
+      return q.pendingForWorker.all(userId, nowIso());
+    },
+    /** Marks every pending offer past its expiry EXPIRED; returns how many. */
+    sweepExpired(): number {
+      return Number(q.sweep.run(nowIso()).changes);
+    },
+  };
+}

@@ -1,0 +1,207 @@
+// Tasks from the buyer's side: create, edit while draft, publish, cancel, list, view, and matching (SPEC §5).
+import { z } from 'zod';
+import { badRequest, notFound } from '../errors.ts';
+import { type Ctx, parseInput, type Principal } from './context.ts';
+import { newId, nowIso } from './util.ts';
+import { ASSIGNMENT_SELECT, assignmentView, offerMessage, offerStatus, pendingOfferFrame, taskView } from './views.ts';
+import type { Row } from '../storage/index.ts';
+
+const deadline = z
+  .union([z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time' }), z.iso.date({ message: 'must be an ISO-8601 date' })])
+  .transform((s) => new Date(s).toISOString());
+const fields = {
+  title: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+  description: z.string().min(1, 'must not be empty').max(50_000, 'must be at most 50000 characters'),
+  category: z.string().trim().min(1, 'must not be empty').max(50, 'must be at most 50 characters').nullable(),
+  deadline: deadline.nullable(),
+  offerTtlSeconds: z.number().int('must be a whole number').min(1, 'must be at least 1 second').max(7 * 86400, 'must be at most 7 days (604800 seconds)'),
+};
+
+export const schemas = {
+  createTask: z.object({
+    title: fields.title,
+    description: fields.description,
+    category: fields.category.optional(),
+    deadline: fields.deadline.optional(),
+    offerTtlSeconds: fields.offerTtlSeconds.optional(),
+    publish: z.boolean().optional(),
+  }),
+  updateTask: z.object({
+    title: fields.title.optional(),
+    description: fields.description.optional(),
+    category: fields.category.optional(),
+    deadline: fields.deadline.optional(),
+    offerTtlSeconds: fields.offerTtlSeconds.optional(),
+  }),
+  match: z.object({ limit: z.number().int('must be a whole number').min(1).max(1000).optional() }),
+};
+
+const DEFAULT_TTL = 900;
+const taskNotFound = () => notFound('task_not_found', 'No task with this id among your tasks.');
+
+export function tasks(ctx: Ctx, logEvent: (actor: string | null, taskId: string | null, kind: string, data?: unknown) => void) {
+  const { db } = ctx;
+  const q = {
+    insert: db.prepare(
+      `INSERT INTO tasks (id, buyer_id, title, description, category, deadline, offer_ttl_seconds, status, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    get: db.prepare(`SELECT * FROM tasks WHERE id = ?`),
+    listByBuyer: db.prepare(`SELECT * FROM tasks WHERE buyer_id = ? ORDER BY created_at DESC, id DESC`),
+    update: db.prepare(`UPDATE tasks SET title = ?, description = ?, category = ?, deadline = ?, offer_ttl_seconds = ?, updated_at = ? WHERE id = ?`),
+    setStatus: db.prepare(`UPDATE tasks SET status = ?, updated_at = ? WHERE id = ?`),
+    offersOfTask: db.prepare(
+      `SELECT o.*, u.name AS worker_name FROM match_offers o JOIN users u ON u.id = o.worker_user_id WHERE o.task_id = ? ORDER BY o.created_at, o.id`,
+    ),
+    pendingOffers: db.prepare(`SELECT id, worker_user_id FROM match_offers WHERE task_id = ? AND status = 'PENDING'`),
+    withdrawPending: db.prepare(`UPDATE match_offers SET status = 'WITHDRAWN', reason = ?, decided_at = ? WHERE task_id = ? AND status = 'PENDING'`),
+    assignmentOfTask: db.prepare(`${ASSIGNMENT_SELECT} WHERE a.task_id = ?`),
+    deliverableHistory: db.prepare(
+      `SELECT revision, content_text, submitted_at, feedback FROM deliverable_history WHERE deliverable_id = ? ORDER BY revision`,
+    ),
+    candidates: db.prepare(
+      `SELECT u.id AS user_id, u.created_at, u.last_offered_at, COALESCE(ap.max_concurrent, 0) AS max_concurrent,
+              (SELECT COUNT(*) FROM assignments a JOIN tasks t ON t.id = a.task_id
+                WHERE a.worker_user_id = u.id AND a.status != 'ACCEPTED' AND t.status != 'CANCELLED') AS open_count
+         FROM users u LEFT JOIN agent_profiles ap ON ap.user_id = u.id
+        WHERE u.disabled = 0 AND u.id != ?
+          AND ((u.role = 'AGENT' AND ap.revoked_at IS NULL) OR (u.role = 'WORKER' AND u.available = 1))
+          AND (? IS NULL OR COALESCE(ap.category, u.category) IS NULL OR lower(COALESCE(ap.category, u.category)) = lower(?))
+          AND NOT EXISTS (SELECT 1 FROM match_offers o WHERE o.task_id = ? AND o.worker_user_id = u.id)`,
+    ),
+    insertOffer: db.prepare(
+      `INSERT INTO match_offers (id, task_id, worker_user_id, status, message, created_at, expires_at) VALUES (?, ?, ?, 'PENDING', ?, ?, ?)`,
+    ),
+    touchOffered: db.prepare(`UPDATE users SET last_offered_at = ? WHERE id = ?`),
+  };
+
+  /** The buyer's own task, or 404 (another buyer's task is indistinguishable from a missing one). */
+  function ownTask(p: Principal, id: string): Row {
+    const t = q.get.get(id);
+    if (!t || t.buyer_id !== p.userId) throw taskNotFound();
+    return t;
+  }
+
+  function view(p: Principal, id: string) {
+    const t = ownTask(p, id);
+    const now = nowIso();
+    const offers = q.offersOfTask.all(id).map((o) => ({
+      id: o.id, workerUserId: o.worker_user_id, workerName: o.worker_name, status: offerStatus(o.status, o.expires_at, now),
+      reason: o.reason ?? null, createdAt: o.created_at, expiresAt: o.expires_at, decidedAt: o.decided_at ?? null,
+    }));
+    const a = q.assignmentOfTask.get(id);
+    const deliverable = a?.d_id
+      ? {
+        id: a.d_id, contentText: a.d_content_text, submittedAt: a.d_submitted_at, revision: a.d_revision,
+        history: q.deliverableHistory.all(a.d_id).map((h) => ({ revision: h.revision, contentText: h.content_text, submittedAt: h.submitted_at, feedback: h.feedback ?? null })),
+      }
+      : null;
+    return { task: taskView(t), offers, assignment: a ? assignmentView(a) : null, deliverable };
+  }
+
+  return {
+    createTask(p: Principal, input: unknown) {
+      const v = parseInput(schemas.createTask, input);
+      const id = newId();
+      const at = nowIso();
+      const status = v.publish ? 'OPEN' : 'DRAFT';
+      db.tx(() => {
+        q.insert.run(id, p.userId, v.title, v.description, v.category ?? null, v.deadline ?? null, v.offerTtlSeconds ?? DEFAULT_TTL, status, at, at);
+        logEvent(p.userId, id, 'task_created', { status });
+      });
+      return { task: taskView(q.get.get(id)!) };
+    },
+    listTasks(p: Principal) {
+      return { tasks: q.listByBuyer.all(p.userId).map(taskView) };
+    },
+    viewTask: view,
+    updateTask(p: Principal, id: string, input: unknown) {
+      const v = parseInput(schemas.updateTask, input);
+      db.tx(() => {
+        const t = ownTask(p, id);
+        if (t.status !== 'DRAFT') throw badRequest('task_not_draft', `Only a DRAFT task can be edited; this one is ${t.status}.`);
+        q.update.run(
+          v.title ?? t.title, v.description ?? t.description, v.category === undefined ? t.category : v.category,
+          v.deadline === undefined ? t.deadline : v.deadline, v.offerTtlSeconds ?? t.offer_ttl_seconds, nowIso(), id,
+        );
+        logEvent(p.userId, id, 'task_updated');
+      });
+      return { task: taskView(q.get.get(id)!) };
+    },
+    publishTask(p: Principal, id: string) {
+      db.tx(() => {
+        const t = ownTask(p, id);
+        if (t.status === 'OPEN') return; // publishing twice is harmless
+        if (t.status !== 'DRAFT') throw badRequest('task_not_draft', `Only a DRAFT task can be published; this one is ${t.status}.`);
+        q.setStatus.run('OPEN', nowIso(), id);
+        logEvent(p.userId, id, 'task_published');
+      });
+      return { task: taskView(q.get.get(id)!) };
+    },
+    cancelTask(p: Principal, id: string) {
+      const tell = db.tx(() => {
+        const t = ownTask(p, id);
+        if (t.status === 'CANCELLED') return null; // cancelling twice is harmless
+        if (t.status === 'COMPLETED') throw badRequest('task_not_cancellable', 'A COMPLETED task cannot be cancelled.');
+        const at = nowIso();
+        const pending = q.pendingOffers.all(id);
+        q.withdrawPending.run('task_cancelled', at, id);
+        q.setStatus.run('CANCELLED', at, id);
+        const a = q.assignmentOfTask.get(id);
+        logEvent(p.userId, id, 'task_cancelled', { withdrawn: pending.length, assignmentId: a?.id ?? null });
+        return { pending, assignment: a };
+      });
+      if (tell) {
+        for (const o of tell.pending) {
+          ctx.notifier.push(o.worker_user_id, { type: 'offer_withdrawn', offerId: o.id, taskId: id, reason: 'task_cancelled' });
+          ctx.notifier.push(o.worker_user_id, { type: 'task_cancelled', taskId: id });
+        }
+        if (tell.assignment) ctx.notifier.push(tell.assignment.worker_user_id, { type: 'task_cancelled', taskId: id, assignmentId: tell.assignment.id });
+      }
+      return { task: taskView(q.get.get(id)!) };
+    },
+
+    /** SPEC §5: offers for eligible workers not offered yet, connected ones first; pushed live after commit. */
+    matchTask(p: Principal, id: string, input: unknown) {
+      const v = parseInput(schemas.match, input ?? {});
+      const limit = v.limit ?? 10;
+      const made = db.tx(() => {
+        const t = ownTask(p, id);
+        if (t.status !== 'OPEN') throw badRequest('task_not_open', `Only an OPEN task can be matched; this one is ${t.status}.`);
+        const { notifier } = ctx;
+        const ranked = q.candidates
+          .all(p.userId, t.category ?? null, t.category ?? null, id)
+          .filter((c) => c.max_concurrent === 0 || c.open_count < c.max_concurrent)
+          .map((c): Row => ({ ...c, connected: notifier.isConnected(c.user_id) ? 0 : 1 }))
+          .sort((a, b) =>
+            a.connected - b.connected ||
+            a.open_count - b.open_count ||
+            (a.last_offered_at ?? '').localeCompare(b.last_offered_at ?? '') ||
+            a.created_at.localeCompare(b.created_at)
+          )
+          .slice(0, limit);
+        const at = new Date();
+        const createdAt = at.toISOString();
+        const expiresAt = new Date(at.getTime() + t.offer_ttl_seconds * 1000).toISOString();
+        const brief = { task_id: t.id, title: t.title, description: t.description, category: t.category, deadline: t.deadline };
+        const offers = ranked.map((c) => {
+          const offerId = newId();
+          const message = offerMessage(t as never, offerId, expiresAt);
+          q.insertOffer.run(offerId, id, c.user_id, message, createdAt, expiresAt);
+          q.touchOffered.run(createdAt, c.user_id);
+          return { offerId, workerUserId: c.user_id as string, message, expiresAt };
+        });
+        logEvent(p.userId, id, 'task_matched', { offers: offers.length });
+        return { offers, brief };
+      });
+      const task = { id: made.brief.task_id, title: made.brief.title, description: made.brief.description, category: made.brief.category ?? null, deadline: made.brief.deadline ?? null };
+      return {
+        offers: made.offers.map((o) => ({
+          offerId: o.offerId,
+          workerUserId: o.workerUserId,
+          delivered: ctx.notifier.push(o.workerUserId, pendingOfferFrame({ id: o.offerId, message: o.message, expires_at: o.expiresAt }, task)),
+        })),
+      };
+    },
+  };
+}

@@ -1,0 +1,55 @@
+// One error type for the whole hub: an HTTP status, a stable snake_case code and a sentence for a person.
+// Every transport (HTTP, WebSocket) turns it into its own error shape; nothing else reaches a client.
+
+export interface Issue {
+  path: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly issues?: Issue[];
+  readonly headers?: Record<string, string>;
+
+  constructor(status: number, code: string, message: string, extra?: { issues?: Issue[]; headers?: Record<string, string> }) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.issues = extra?.issues;
+    this.headers = extra?.headers;
+  }
+}
+
+export const unauthorized = (message = 'A valid API key or session is required.') => new AppError(401, 'unauthorized', message);
+export const forbidden = (message = 'You are not allowed to do this.') => new AppError(403, 'forbidden', message);
+export const notFound = (code = 'not_found', message = 'Nothing here.') => new AppError(404, code, message);
+export const badRequest = (code: string, message: string) => new AppError(400, code, message);
+export const conflict = (code: string, message: string) => new AppError(409, code, message);
+export const invalidBody = (issues: Issue[]) =>
+  new AppError(400, 'invalid_body', 'The request body is not valid: ' + issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; '), { issues });
+export const rateLimited = (retryAfterSeconds: number) =>
+  new AppError(429, 'rate_limited', `Too many requests; try again in ${retryAfterSeconds} seconds.`, { headers: { 'Retry-After': String(retryAfterSeconds) } });
+
+/** Body of an error response, as SPEC §4 shapes it. */
+export function errorBody(err: AppError): { ok: false; error: { code: string; message: string; issues?: Issue[] } } {
+  const error: { code: string; message: string; issues?: Issue[] } = { code: err.code, message: err.message };
+  if (err.issues) error.issues = err.issues;
+  return { ok: false, error };
+}
+
+/** Turns anything thrown into an AppError; unknown errors become a 500 without details (the caller logs them). */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const e = err as { code?: string; message?: string };
+  // A unique constraint that a domain function did not map itself: a conflict, never a 500.
+  if (typeof e?.code === 'string' && e.code.startsWith('SQLITE_CONSTRAINT') && /UNIQUE/i.test(e.message ?? '')) {
+    if (/users\.email/.test(e.message ?? '')) return conflict('email_taken', 'An account with this email already exists.');
+    return conflict('conflict', 'This would duplicate an existing record.');
+  }
+  if (typeof e?.message === 'string' && /UNIQUE constraint failed/.test(e.message)) {
+    if (/users\.email/.test(e.message)) return conflict('email_taken', 'An account with this email already exists.');
+    return conflict('conflict', 'This would duplicate an existing record.');
+  }
+  return new AppError(500, 'internal_error', 'Something went wrong on the hub; it has been logged.');
+}

@@ -1,0 +1,254 @@
+// The agent gateway at /agent-ws (SPEC §6): auth frame, replay of pending offers, live pushes,
+// decisions and deliverables over the socket through the same domain functions the HTTP routes call.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import { z } from 'zod';
+import type { Ctx, Notifier, Principal } from '../domain/context.ts';
+import type { Domain } from '../domain/index.ts';
+import { AppError, toAppError } from '../errors.ts';
+import { pendingOfferFrame, taskBrief } from '../domain/views.ts';
+
+export const MAX_FRAME = 1024 * 1024;
+const AUTH_TIMEOUT_MS = 10_000;
+const PING_MS = 30_000;
+const REPLY_CACHE = 500;
+// A socket that stops reading gets cut off before its unsent frames eat the hub's memory.
+const MAX_BUFFERED = 8 * 1024 * 1024;
+
+interface Conn {
+  ws: WebSocket;
+  principal?: Principal;
+  alive: boolean;
+  authTimer?: ReturnType<typeof setTimeout>;
+  replies: Map<string, string>;
+}
+
+const requestId = z.union([z.string().min(1).max(200), z.number().finite()], { message: 'must be a string or a number' });
+const frames = {
+  offer_decision: z.object({ requestId, offerId: z.string({ message: 'must be a string' }).min(1).max(200) }),
+  submit_deliverable: z.object({ requestId, assignmentId: z.string({ message: 'must be a string' }).min(1).max(200) }),
+};
+
+export interface GatewayOptions {
+  pingMs?: number;
+  authTimeoutMs?: number;
+}
+
+export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {}) {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME, clientTracking: false, perMessageDeflate: false });
+  const byUser = new Map<string, Set<Conn>>();
+  const all = new Set<Conn>();
+  const log = ctx.log;
+
+  function send(c: Conn, frame: unknown): boolean {
+    return sendText(c, JSON.stringify(frame));
+  }
+  function sendText(c: Conn, text: string): boolean {
+    if (c.ws.readyState !== WebSocket.OPEN) return false;
+    if (c.ws.bufferedAmount > MAX_BUFFERED) {
+      log.error('agent socket not reading; terminated', { userId: c.principal?.userId });
+      c.ws.terminate();
+      return false;
+    }
+    c.ws.send(text);
+    return true;
+  }
+
+  function errorFrame(err: unknown, reqId?: unknown) {
+    const e = err instanceof AppError ? err : toAppError(err);
+    if (e.status >= 500) log.error('gateway frame failed', { error: String((err as Error)?.stack ?? err) });
+    return {
+      type: 'error', ...(reqId !== undefined ? { requestId: reqId } : {}),
+      code: e.code, status: e.status, message: e.message, ...(e.issues ? { issues: e.issues } : {}),
+    };
+  }
+
+  function authenticate(c: Conn, principal: Principal) {
+    clearTimeout(c.authTimer);
+    c.principal = principal;
+    let set = byUser.get(principal.userId);
+    if (!set) byUser.set(principal.userId, (set = new Set()));
+    set.add(c);
+    send(c, { type: 'auth_ok', agentId: principal.agentId, userId: principal.userId });
+    // Nothing lost: every offer still pending for this agent, oldest first.
+    for (const o of domain.offers.pendingFor(principal.userId)) send(c, pendingOfferFrame(o as never, taskBrief(o)));
+    log.info('agent connected', { agentId: principal.agentId, sockets: set.size });
+  }
+
+  function refuse(c: Conn, message: string) {
+    send(c, { type: 'error', code: 'unauthorized', status: 401, message });
+    c.ws.close(4401, 'unauthorized');
+  }
+
+  function keyPrincipal(apiKey: unknown): Principal {
+    if (typeof apiKey !== 'string') throw new AppError(401, 'unauthorized', 'The auth frame needs "apiKey": "hc_agent_…".');
+    const p = domain.accounts.authenticateBearer(`Bearer ${apiKey}`);
+    if (p.role !== 'AGENT') throw new AppError(401, 'unauthorized', 'Only agent keys can open the agent gateway.');
+    return p;
+  }
+
+  /** Handles one client request frame; the answer is cached per requestId on this connection. */
+  function request(c: Conn, msg: Record<string, unknown>) {
+    const reqId = msg.requestId;
+    const cacheKey = typeof reqId === 'string' || typeof reqId === 'number' ? `${typeof reqId}:${reqId}` : undefined;
+    if (cacheKey && c.replies.has(cacheKey)) return sendText(c, c.replies.get(cacheKey)!);
+    let reply: unknown;
+    try {
+      const p = c.principal!;
+      if (msg.type === 'offer_decision') {
+        const f = parseFrame(frames.offer_decision, msg);
+        reply = { type: 'ack', requestId: f.requestId, ...domain.offers.decide(p, f.offerId, { accept: msg.accept, reason: msg.reason }) };
+      } else {
+        const f = parseFrame(frames.submit_deliverable, msg);
+        reply = { type: 'ack', requestId: f.requestId, ...domain.assignments.submit(p, f.assignmentId, { contentText: msg.contentText }) };
+      }
+    } catch (err) {
+      reply = errorFrame(err, reqId);
+    }
+    const text = JSON.stringify(reply);
+    // Only answers to well-formed requests are remembered, so a corrected retry is not answered from the cache.
+    if (cacheKey && !(reply as { code?: string }).code?.startsWith('invalid_')) {
+      c.replies.set(cacheKey, text);
+      if (c.replies.size > REPLY_CACHE) c.replies.delete(c.replies.keys().next().value!);
+    }
+    sendText(c, text);
+  }
+
+  function onMessage(c: Conn, data: Buffer | ArrayBuffer | Buffer[]) {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8'));
+    } catch {
+      if (!c.principal) return refuse(c, 'The first frame must be {"type":"auth","apiKey":"hc_agent_…"}.');
+      return send(c, { type: 'error', code: 'invalid_json', status: 400, message: 'The frame is not valid JSON.' });
+    }
+    const m = (msg && typeof msg === 'object' && !Array.isArray(msg) ? msg : {}) as Record<string, unknown>;
+    if (!c.principal) {
+      if (m.type !== 'auth') return refuse(c, 'The first frame must be {"type":"auth","apiKey":"hc_agent_…"}.');
+      try {
+        return authenticate(c, keyPrincipal(m.apiKey));
+      } catch (err) {
+        return refuse(c, err instanceof AppError ? err.message : 'Authentication failed.');
+      }
+    }
+    switch (m.type) {
+      case 'offer_decision':
+      case 'submit_deliverable':
+        return request(c, m);
+      case 'auth':
+        return send(c, { type: 'auth_ok', agentId: c.principal.agentId, userId: c.principal.userId });
+      case 'ping':
+        return send(c, { type: 'pong', ...(m.requestId !== undefined ? { requestId: m.requestId } : {}) });
+      case undefined:
+        return send(c, errorFrame(new AppError(400, 'invalid_body', 'The frame needs a "type".', { issues: [{ path: 'type', message: 'is required' }] }), m.requestId));
+      default:
+        return send(c, errorFrame(new AppError(400, 'unknown_type', `Unknown frame type "${String(m.type).slice(0, 100)}".`), m.requestId));
+    }
+  }
+
+  function onConnection(ws: WebSocket, preauth: Principal | null) {
+    const c: Conn = { ws, alive: true, replies: new Map() };
+    all.add(c);
+    ws.on('pong', () => (c.alive = true));
+    ws.on('message', (data) => onMessage(c, data as Buffer));
+    ws.on('error', () => {}); // a protocol error closes the socket; 'close' cleans up
+    ws.on('close', () => {
+      clearTimeout(c.authTimer);
+      all.delete(c);
+      if (c.principal) {
+        const set = byUser.get(c.principal.userId);
+        set?.delete(c);
+        if (set && set.size === 0) byUser.delete(c.principal.userId);
+        log.info('agent disconnected', { agentId: c.principal.agentId });
+      }
+    });
+    if (preauth) authenticate(c, preauth);
+    else {
+      c.authTimer = setTimeout(() => {
+        send(c, { type: 'error', code: 'auth_timeout', status: 401, message: 'No auth frame within 10 seconds.' });
+        ws.close(4408, 'auth_timeout');
+      }, opts.authTimeoutMs ?? AUTH_TIMEOUT_MS);
+    }
+  }
+
+  const heartbeat = setInterval(() => {
+    for (const c of all) {
+      if (!c.alive) {
+        c.ws.terminate();
+        continue;
+      }
+      c.alive = false;
+      c.ws.ping();
+    }
+  }, opts.pingMs ?? PING_MS);
+  heartbeat.unref();
+
+  function reject(socket: Duplex, status: number, code: string, message: string) {
+    const body = JSON.stringify({ ok: false, error: { code, message } });
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : status === 401 ? 'Unauthorized' : 'Bad Request'}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+
+  const notifier: Notifier = {
+    isConnected: (userId) => byUser.has(userId),
+    push(userId, frame) {
+      const set = byUser.get(userId);
+      if (!set) return false;
+      const text = JSON.stringify(frame);
+      let delivered = false;
+      for (const c of set) delivered = sendText(c, text) || delivered;
+      return delivered;
+    },
+    disconnect(userId) {
+      for (const c of byUser.get(userId) ?? []) {
+        send(c, { type: 'error', code: 'unauthorized', status: 401, message: 'This key is no longer valid.' });
+        c.ws.close(4401, 'unauthorized');
+      }
+    },
+  };
+
+  return {
+    notifier,
+    connectedCount: () => byUser.size,
+    /** For the 'upgrade' event of any listener: /agent-ws only; a failed handshake gets a real HTTP status. */
+    handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
+      socket.on('error', () => {});
+      const path = (req.url ?? '').split('?')[0];
+      if (path !== '/agent-ws') return reject(socket, 404, 'not_found', 'The agent gateway is at /agent-ws.');
+      let preauth: Principal | null = null;
+      if (req.headers.authorization !== undefined) {
+        try {
+          preauth = keyPrincipal(req.headers.authorization.replace(/^Bearer\s+/i, ''));
+        } catch (err) {
+          return reject(socket, 401, 'unauthorized', err instanceof AppError ? err.message : 'Authentication failed.');
+        }
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, preauth));
+    },
+    /** Publishes a frame to one worker's sockets, or to every authenticated socket; returns sockets reached. */
+    publish(target: { userId?: string; broadcast?: boolean }, frame: Record<string, unknown>): number {
+      const text = JSON.stringify(frame);
+      let n = 0;
+      const conns = target.broadcast ? [...all].filter((c) => c.principal) : [...(byUser.get(target.userId ?? '') ?? [])];
+      for (const c of conns) if (sendText(c, text)) n++;
+      return n;
+    },
+    close() {
+      clearInterval(heartbeat);
+      for (const c of all) c.ws.close(1001, 'hub shutting down');
+      wss.close();
+    },
+  };
+}
+
+function parseFrame<S extends z.ZodType>(schema: S, msg: unknown): z.infer<S> {
+  const r = schema.safeParse(msg);
+  if (r.success) return r.data;
+  const issues = r.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+  throw new AppError(400, 'invalid_body', 'The frame is not valid: ' + issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
+}
+
+export type Gateway = ReturnType<typeof createGateway>;

@@ -1,0 +1,167 @@
+// The HTTP plumbing: the call object handlers get, body reading, JSON replies, the one error writer,
+// and the route table matcher. No framework: a route is a method, a path pattern and a handler.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AppError, errorBody, toAppError } from '../errors.ts';
+import type { Principal } from '../domain/context.ts';
+import type { Logger } from '../log.ts';
+
+export interface Call {
+  req: IncomingMessage;
+  res: ServerResponse;
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  params: Record<string, string>;
+  ip: string;
+  principal?: Principal;
+  /** The parsed JSON body ({} when empty); 400/413/415 on bad input. */
+  body(): Promise<unknown>;
+}
+
+export interface Reply {
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string | string[]>;
+  /** A non-JSON answer (HTML pages). */
+  html?: string;
+}
+
+export type Handler = (c: Call) => Reply | Promise<Reply>;
+
+export interface Route {
+  method: string;
+  pattern: string;
+  handler: Handler;
+}
+
+interface CompiledRoute extends Route {
+  parts: string[];
+}
+
+const MAX_ID = 128;
+
+/** Compiles a route table; matching returns the handler and params, or the allowed methods for a path. */
+export function compileRoutes(routes: Route[]) {
+  const compiled: CompiledRoute[] = routes.map((r) => ({ ...r, parts: r.pattern.split('/').slice(1) }));
+  // Exact paths are looked up in a map; patterns with parameters are tried in order.
+  const exact = new Map<string, Map<string, Handler>>();
+  const patterned = compiled.filter((r) => r.parts.some((p) => p.startsWith(':')));
+  for (const r of compiled) {
+    if (patterned.includes(r)) continue;
+    if (!exact.has(r.pattern)) exact.set(r.pattern, new Map());
+    exact.get(r.pattern)!.set(r.method, r.handler);
+  }
+  return function match(method: string, path: string): { handler?: Handler; params: Record<string, string>; allow?: string[] } {
+    const byMethod = exact.get(path);
+    if (byMethod) {
+      const h = byMethod.get(method) ?? (method === 'HEAD' ? byMethod.get('GET') : undefined);
+      return h ? { handler: h, params: {} } : { params: {}, allow: [...byMethod.keys()] };
+    }
+    const segs = path.split('/').slice(1);
+    const allow: string[] = [];
+    for (const r of patterned) {
+      if (r.parts.length !== segs.length) continue;
+      const params: Record<string, string> = {};
+      let ok = true;
+      for (let i = 0; i < segs.length && ok; i++) {
+        const p = r.parts[i];
+        if (p.startsWith(':')) {
+          let v: string;
+          try {
+            v = decodeURIComponent(segs[i]);
+          } catch {
+            v = '';
+          }
+          // An id that is not an id still reaches the handler, which answers 404 with the resource's code.
+          params[p.slice(1)] = v.length > MAX_ID ? '' : v;
+          if (segs[i] === '') ok = false;
+        } else if (p !== segs[i]) ok = false;
+      }
+      if (!ok) continue;
+      if (r.method === method || (method === 'HEAD' && r.method === 'GET')) return { handler: r.handler, params };
+      allow.push(r.method);
+    }
+    return { params: {}, allow: allow.length ? allow : undefined };
+  };
+}
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+export function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) return Promise.reject(tooLarge(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > limit) {
+        failed = true;
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', (err) => {
+      if (!failed) reject(err);
+    });
+    req.on('end', () => {
+      if (failed) return;
+      if (size === 0) return resolve({});
+      const type = req.headers['content-type'] ?? '';
+      if (!JSON_TYPE.test(type)) {
+        return reject(new AppError(415, 'unsupported_media_type', 'Send the body as JSON with "Content-Type: application/json".'));
+      }
+      const text = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8');
+      try {
+        resolve(JSON.parse(text));
+      } catch {
+        reject(new AppError(400, 'invalid_json', 'The request body is not valid JSON.'));
+      }
+    });
+  });
+}
+
+function tooLarge(limit: number) {
+  return new AppError(413, 'body_too_large', `The request body is larger than ${limit} bytes.`);
+}
+
+const SECURITY_HEADERS = { 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' };
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string | string[]>) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    ...SECURITY_HEADERS,
+    ...headers,
+  });
+  res.end(text);
+}
+
+export function sendHtml(res: ServerResponse, status: number, html: string, headers?: Record<string, string | string[]>) {
+  res.writeHead(status, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Length': Buffer.byteLength(html),
+    'Content-Security-Policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    'Referrer-Policy': 'no-referrer',
+    ...SECURITY_HEADERS,
+    ...headers,
+  });
+  res.end(html);
+}
+
+/** The one place an error becomes a response. Unknown errors are logged and answered 500 without details. */
+export function sendError(res: ServerResponse, err: unknown, log: Logger, ctx: Record<string, unknown>) {
+  const e = toAppError(err);
+  if (e.status >= 500) log.error('request failed', { ...ctx, error: String((err as Error)?.stack ?? err) });
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const headers: Record<string, string> = { ...(e.headers ?? {}) };
+  if (e.status === 413) headers.Connection = 'close';
+  sendJson(res, e.status, errorBody(e), headers);
+}

@@ -1,0 +1,51 @@
+// The request handler: find the route, run it, write the answer, log one line.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HubConfig } from '../config.ts';
+import type { Logger } from '../log.ts';
+import { AppError } from '../errors.ts';
+import { type Call, compileRoutes, readBody, type Route, sendError, sendHtml, sendJson } from './core.ts';
+
+export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const xff = req.headers['x-forwarded-for'];
+    const list = (Array.isArray(xff) ? xff.join(',') : xff ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    // The nearest proxy appends the address it saw last; earlier entries are the client's to forge.
+    if (list.length) return list[list.length - 1];
+  }
+  return req.socket.remoteAddress ?? '';
+}
+
+export function createRequestHandler(routes: Route[], cfg: HubConfig, log: Logger) {
+  const match = compileRoutes(routes);
+  return async function handle(req: IncomingMessage, res: ServerResponse) {
+    const started = performance.now();
+    const url = req.url ?? '/';
+    const qi = url.indexOf('?');
+    const path = qi < 0 ? url : url.slice(0, qi);
+    const method = req.method ?? 'GET';
+    const found = match(method, path);
+    try {
+      if (!found.handler) {
+        if (found.allow) {
+          throw new AppError(405, 'method_not_allowed', `${method} is not allowed here; use ${found.allow.join(', ')}.`, { headers: { Allow: found.allow.join(', ') } });
+        }
+        throw new AppError(404, 'not_found', `No route for ${method} ${path}.`);
+      }
+      let bodyPromise: Promise<unknown> | undefined;
+      const call: Call = {
+        req, res, method, path, params: found.params,
+        query: new URLSearchParams(qi < 0 ? '' : url.slice(qi + 1)),
+        ip: clientIp(req, cfg.trustProxy),
+        body: () => (bodyPromise ??= readBody(req, cfg.bodyLimit)),
+      };
+      const reply = await found.handler(call);
+      if (reply.html !== undefined) sendHtml(res, reply.status ?? 200, reply.html, reply.headers);
+      else sendJson(res, reply.status ?? 200, reply.body, reply.headers);
+    } catch (err) {
+      sendError(res, err, log, { method, path });
+    }
+    // Drain what the handler did not read, so the connection can be reused.
+    if (!req.complete) req.resume();
+    log.info('request', { method, path, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10 });
+  };
+}

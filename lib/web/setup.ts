@@ -1,0 +1,80 @@
+// First start: while no admin exists, the hub prints a one-time /setup?token=… address; this page
+// creates the admin with the password the person chooses. No default password ever exists.
+import crypto from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Accounts } from '../domain/accounts.ts';
+import { AppError, notFound } from '../errors.ts';
+import type { Call, Reply, Route } from '../http/core.ts';
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+function page(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} · Valence</title><link rel="icon" href="data:,"></head><body><main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
+}
+
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && crypto.timingSafeEqual(x, y);
+}
+
+function readForm(req: IncomingMessage, limit = 64 * 1024): Promise<URLSearchParams> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (s: string) => {
+      text += s;
+      if (text.length > limit) reject(new AppError(413, 'body_too_large', 'The form is too large.'));
+    });
+    req.on('end', () => resolve(new URLSearchParams(text)));
+    req.on('error', reject);
+  });
+}
+
+export function setupRoutes(accounts: Accounts, setup: { token: string | null }): Route[] {
+  const check = (token: string | null | undefined) => {
+    if (!setup.token || !token || !sameToken(token, setup.token)) throw notFound('not_found', 'This set-up link is not valid (an admin exists already, or the hub restarted and printed a new one).');
+  };
+  const form = (token: string, error = '') =>
+    page(
+      'Create the admin',
+      `${error ? `<p role="alert">${escapeHtml(error)}</p>` : ''}
+<form method="post" action="/setup">
+<input type="hidden" name="token" value="${escapeHtml(token)}">
+<p><label for="name">Name</label><br><input id="name" name="name" required maxlength="100"></p>
+<p><label for="email">Email</label><br><input id="email" name="email" type="email" required></p>
+<p><label for="password">Password (at least 8 characters)</label><br><input id="password" name="password" type="password" minlength="8" required></p>
+<p><button type="submit" name="create">Create admin</button></p>
+</form>`,
+    );
+  return [
+    {
+      method: 'GET', pattern: '/setup',
+      handler: (c: Call): Reply => {
+        const token = c.query.get('token');
+        check(token);
+        return { html: form(token!) };
+      },
+    },
+    {
+      method: 'POST', pattern: '/setup',
+      handler: async (c: Call): Promise<Reply> => {
+        const isJson = /json/i.test(String(c.req.headers['content-type'] ?? ''));
+        const input = isJson ? (await c.body()) as Record<string, unknown> : Object.fromEntries(await readForm(c.req));
+        check(typeof input?.token === 'string' ? input.token : null);
+        try {
+          const { userId } = await accounts.createAdmin({ name: input.name, email: input.email, password: input.password });
+          setup.token = null;
+          if (isJson) return { status: 201, body: { ok: true, userId } };
+          return { status: 201, html: page('Admin created', '<p>The admin account exists. Sign in with <code>POST /api/auth/login</code>.</p>') };
+        } catch (err) {
+          if (isJson || !(err instanceof AppError) || err.status >= 500) throw err;
+          return { status: err.status, html: form(String(input.token), err.message) };
+        }
+      },
+    },
+  ];
+}
