@@ -1,0 +1,15 @@
+// One JSON line per event on stdout (errors on stderr). Callers pass facts, never keys or tokens.
+import process from 'node:process';
+
+export type LogLevel = 'info' | 'error' | 'silent';
+export type Logger = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+
+export function makeLogger(level: LogLevel, sink?: (line: string, level: 'info' | 'warn' | 'error') => void): Logger {
+  return (lvl, msg, fields = {}) => {
+    if (level === 'silent' || (level === 'error' && lvl === 'info')) return;
+    const line = JSON.stringify({ at: new Date().toISOString(), level: lvl, msg, ...fields });
+    if (sink) sink(line, lvl);
+    else if (lvl === 'info') process.stdout.write(line + '\n');
+    else process.stderr.write(line + '\n');
+  };
+}
