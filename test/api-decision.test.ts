@@ -1,0 +1,664 @@
+// The decision (SPEC §4.2) as a table of cases, then submit, start, review, the assignment lists,
+// the human worker's routes, and first-confirm-wins under real concurrent HTTP connections.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { match, openTask, registerAgent, registerBuyer, type ApiResponse, type TestHub, startTestHub } from './helpers.ts';
+
+type Agent = Awaited<ReturnType<typeof registerAgent>>;
+
+let seq = 0;
+const uniq = (p: string) => `${p}-${Math.random().toString(36).slice(2, 8)}-${seq++}`;
+const PASSWORD = 'correct horse battery staple';
+
+function assertError(res: ApiResponse, status: number, code: string, what = '') {
+  assert.equal(res.status, status, `${what} status (body ${res.text})`);
+  assert.equal(res.body?.ok, false, `${what} ok:false (body ${res.text})`);
+  assert.equal(res.body.error?.code, code, `${what} error.code (body ${res.text})`);
+  assert.equal(typeof res.body.error.message, 'string');
+}
+
+/** A refusal because of the state: the SPEC gives 400/409 without naming the code. */
+function assertStateRefusal(res: ApiResponse, what = '') {
+  assert.ok(res.status === 400 || res.status === 409, `${what}: 400 or 409 (got ${res.status} ${res.text})`);
+  assert.equal(res.body?.ok, false);
+  assert.match(res.body.error?.code ?? '', /^[a-z][a-z0-9_]*$/);
+}
+
+function issuePaths(res: ApiResponse): string[] {
+  assert.ok(Array.isArray(res.body?.error?.issues), `error.issues (body ${res.text})`);
+  return res.body.error.issues.map((i: { path: string }) => i.path);
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** POST over its own TCP connection (agent: false), so many of these are really concurrent. */
+function postOwnConnection(base: string, path: string, key: string, body: unknown): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(base);
+    const data = JSON.stringify(body);
+    const req = http.request(
+      {
+        host: u.hostname, port: Number(u.port), path, method: 'POST', agent: false,
+        headers: { 'Content-Type': 'application/json', 'Content-Length': String(new TextEncoder().encode(data).length), Authorization: `Bearer ${key}`, Connection: 'close' },
+      },
+      (res) => {
+        const chunks: Uint8Array[] = [];
+        res.on('data', (c: Uint8Array) => chunks.push(c));
+        res.on('end', () => {
+          const text = new TextDecoder().decode(concat(chunks));
+          try {
+            resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
+          } catch {
+            reject(new Error(`not JSON (${res.statusCode}): ${text.slice(0, 200)}`));
+          }
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+describe('decision, submit, review', () => {
+  let hub: TestHub;
+  let buyer: { userId: string; apiKey: string };
+  let otherBuyer: { userId: string; apiKey: string };
+  before(async () => {
+    hub = await startTestHub({ registerLimit: 0 });
+    buyer = await registerBuyer(hub);
+    otherBuyer = await registerBuyer(hub);
+  });
+  after(async () => {
+    await hub.stop();
+  });
+
+  const view = (taskId: string) => hub.api('GET', `/api/buyer/tasks/${taskId}`, { key: buyer.apiKey });
+  const decide = (key: string, offerId: string, body: unknown) => hub.api('POST', `/api/agent/v1/offers/${offerId}/decision`, { key, body });
+  const submit = (key: string, id: string, body: unknown) => hub.api('POST', `/api/agent/v1/assignments/${id}/submit`, { key, body });
+
+  /** n agents in a fresh category, an OPEN task in it, and one offer for each agent (offers[i] belongs to agents[i]). */
+  async function scene(n: number, taskFields: Record<string, unknown> = {}) {
+    const category = uniq('scene');
+    const agents: Agent[] = [];
+    for (let i = 0; i < n; i++) agents.push(await registerAgent(hub, { category }));
+    const task = await openTask(hub, buyer.apiKey, { category, ...taskFields });
+    const made = await match(hub, buyer.apiKey, task.id, 1000);
+    assert.equal(made.length, n, 'every agent of the scene got an offer');
+    const offers = agents.map((a) => made.find((o) => o.workerUserId === a.userId)!.offerId);
+    return { category, agents, task, offers };
+  }
+
+  /** Accepts and submits: an assignment in SUBMITTED. */
+  async function submitted(text = 'first version') {
+    const s = await scene(1);
+    const acc = await decide(s.agents[0].apiKey, s.offers[0], { accept: true });
+    assert.equal(acc.status, 200, acc.text);
+    const sub = await submit(s.agents[0].apiKey, acc.body.assignmentId, { contentText: text });
+    assert.equal(sub.status, 200, sub.text);
+    return { ...s, agent: s.agents[0], assignmentId: acc.body.assignmentId as string };
+  }
+
+  describe('SPEC §4.2 step by step', () => {
+    type Step =
+      | { by: number; offerOf: number | 'unknown'; body: Record<string, unknown>; status: number; code?: string; sameAs?: number; expect?: Record<string, unknown> }
+      | { action: 'cancel' | 'expire' };
+    interface Case { name: string; agents: number; ttl?: number; steps: Step[]; offers?: string[]; taskStatus?: string }
+    const A = { accept: true };
+    const D = { accept: false };
+    const cases: Case[] = [
+      { name: '1. unknown offer → 404 offer_not_found', agents: 1, steps: [{ by: 0, offerOf: 'unknown', body: A, status: 404, code: 'offer_not_found' }], offers: ['PENDING'] },
+      {
+        name: "2. another worker's offer → 403 forbidden (accept or decline), offer untouched", agents: 2,
+        steps: [{ by: 1, offerOf: 0, body: A, status: 403, code: 'forbidden' }, { by: 1, offerOf: 0, body: D, status: 403, code: 'forbidden' }],
+        offers: ['PENDING', 'PENDING'], taskStatus: 'OPEN',
+      },
+      {
+        name: '3. accept repeated by its owner → 200, same body', agents: 2,
+        steps: [{ by: 0, offerOf: 0, body: A, status: 200, expect: { ok: true, accept: true } }, { by: 0, offerOf: 0, body: A, status: 200, sameAs: 0 }],
+        offers: ['ACCEPTED', 'WITHDRAWN'], taskStatus: 'ASSIGNED',
+      },
+      {
+        name: '3. decline repeated by its owner → 200, same body', agents: 1,
+        steps: [{ by: 0, offerOf: 0, body: { accept: false, reason: 'busy' }, status: 200, expect: { ok: true, accept: false } }, { by: 0, offerOf: 0, body: { accept: false, reason: 'busy' }, status: 200, sameAs: 0 }],
+        offers: ['DECLINED'], taskStatus: 'OPEN',
+      },
+      {
+        name: '3 before 6. a repeated accept after the task was cancelled still answers as the first time', agents: 1,
+        steps: [{ by: 0, offerOf: 0, body: A, status: 200 }, { action: 'cancel' }, { by: 0, offerOf: 0, body: A, status: 200, sameAs: 0 }],
+      },
+      {
+        name: '4. expired offer → 400 offer_expired (accept and decline)', agents: 2, ttl: 1,
+        steps: [{ action: 'expire' }, { by: 0, offerOf: 0, body: A, status: 400, code: 'offer_expired' }, { by: 0, offerOf: 0, body: D, status: 400, code: 'offer_expired' }],
+        offers: ['EXPIRED', 'EXPIRED'], taskStatus: 'OPEN',
+      },
+      {
+        name: '2 before 4. an expired offer of another worker → 403 forbidden', agents: 2, ttl: 1,
+        steps: [{ action: 'expire' }, { by: 1, offerOf: 0, body: A, status: 403, code: 'forbidden' }],
+      },
+      {
+        name: '5. accept after another worker won (offer WITHDRAWN) → 409 task_already_assigned, every time', agents: 3,
+        steps: [
+          { by: 0, offerOf: 0, body: A, status: 200 },
+          { by: 1, offerOf: 1, body: A, status: 409, code: 'task_already_assigned' },
+          { by: 2, offerOf: 2, body: A, status: 409, code: 'task_already_assigned' },
+          { by: 1, offerOf: 1, body: A, status: 409, code: 'task_already_assigned' },
+        ],
+        offers: ['ACCEPTED', 'WITHDRAWN', 'WITHDRAWN'], taskStatus: 'ASSIGNED',
+      },
+      {
+        name: '5 before 6. accept of a withdrawn offer after the winner\'s task was cancelled → 409 task_already_assigned', agents: 2,
+        steps: [{ by: 0, offerOf: 0, body: A, status: 200 }, { action: 'cancel' }, { by: 1, offerOf: 1, body: A, status: 409, code: 'task_already_assigned' }],
+      },
+      {
+        name: '6. accept on a cancelled task → 400 task_not_open', agents: 2,
+        steps: [{ action: 'cancel' }, { by: 0, offerOf: 0, body: A, status: 400, code: 'task_not_open' }],
+        offers: ['WITHDRAWN', 'WITHDRAWN'], taskStatus: 'CANCELLED',
+      },
+      {
+        name: '6. decline on a cancelled task → 400 task_not_open (a decline never gets 409)', agents: 1,
+        steps: [{ action: 'cancel' }, { by: 0, offerOf: 0, body: D, status: 400, code: 'task_not_open' }],
+        offers: ['WITHDRAWN'], taskStatus: 'CANCELLED',
+      },
+      {
+        name: "6. decline of an offer withdrawn because someone else won → 400 offer_not_pending", agents: 2,
+        steps: [{ by: 0, offerOf: 0, body: A, status: 200 }, { by: 1, offerOf: 1, body: D, status: 400, code: 'offer_not_pending' }],
+        offers: ['ACCEPTED', 'WITHDRAWN'], taskStatus: 'ASSIGNED',
+      },
+      {
+        name: '6. decline after your own accept → 400 offer_not_pending, the assignment stays', agents: 1,
+        steps: [{ by: 0, offerOf: 0, body: A, status: 200 }, { by: 0, offerOf: 0, body: D, status: 400, code: 'offer_not_pending' }],
+        offers: ['ACCEPTED'], taskStatus: 'ASSIGNED',
+      },
+      {
+        name: '6. accept after your own decline → 400 offer_not_pending', agents: 1,
+        steps: [{ by: 0, offerOf: 0, body: D, status: 200 }, { by: 0, offerOf: 0, body: A, status: 400, code: 'offer_not_pending' }],
+        offers: ['DECLINED'], taskStatus: 'OPEN',
+      },
+      {
+        name: "8/9. a decline leaves the others free: the next agent's accept wins", agents: 2,
+        steps: [{ by: 0, offerOf: 0, body: D, status: 200, expect: { ok: true, accept: false } }, { by: 1, offerOf: 1, body: A, status: 200 }],
+        offers: ['DECLINED', 'ACCEPTED'], taskStatus: 'ASSIGNED',
+      },
+      {
+        name: '9. accept → assignment, offer ACCEPTED, task ASSIGNED, other PENDING offers WITHDRAWN', agents: 4,
+        steps: [{ by: 2, offerOf: 2, body: A, status: 200, expect: { ok: true, accept: true } }],
+        offers: ['WITHDRAWN', 'WITHDRAWN', 'ACCEPTED', 'WITHDRAWN'], taskStatus: 'ASSIGNED',
+      },
+    ];
+
+    for (const c of cases) {
+      test(c.name, async () => {
+        const s = await scene(c.agents, c.ttl ? { offerTtlSeconds: c.ttl } : {});
+        const answers: ApiResponse[] = [];
+        for (const [i, step] of c.steps.entries()) {
+          if ('action' in step) {
+            if (step.action === 'cancel') {
+              const res = await hub.api('POST', `/api/buyer/tasks/${s.task.id}/cancel`, { key: buyer.apiKey, body: {} });
+              assert.equal(res.status, 200, `cancel: ${res.text}`);
+            } else {
+              await waitFor('every offer to expire', async () => {
+                const v = await view(s.task.id);
+                return v.body.offers.every((o: { status: string }) => o.status === 'EXPIRED') ? true : undefined;
+              });
+            }
+            answers.push(undefined as unknown as ApiResponse);
+            continue;
+          }
+          const offerId = step.offerOf === 'unknown' ? 'no-such-offer' : s.offers[step.offerOf];
+          const res = await decide(s.agents[step.by].apiKey, offerId, step.body);
+          answers.push(res);
+          const label = `step ${i + 1}`;
+          if (step.code) {
+            assertError(res, step.status, step.code, label);
+          } else {
+            assert.equal(res.status, step.status, `${label}: ${res.text}`);
+            assert.equal(res.body.ok, true, label);
+            assert.equal(res.body.accept, step.body.accept, label);
+            if (step.body.accept) assert.match(res.body.assignmentId, /^[A-Za-z0-9_-]{8,}$/, `${label}: assignmentId`);
+            else assert.deepEqual(res.body, { ok: true, accept: false }, label);
+          }
+          if (step.expect) for (const [k, v] of Object.entries(step.expect)) assert.equal(res.body[k], v, `${label}: ${k}`);
+          if (step.sameAs !== undefined) assert.deepEqual(res.body, answers[step.sameAs].body, `${label}: same body as step ${step.sameAs + 1}`);
+        }
+        const v = await view(s.task.id);
+        assert.equal(v.status, 200);
+        if (c.offers) {
+          const byId = new Map(v.body.offers.map((o: { id: string; status: string }) => [o.id, o.status]));
+          assert.deepEqual(s.offers.map((id) => byId.get(id)), c.offers, 'offer states afterwards');
+        }
+        if (c.taskStatus) assert.equal(v.body.task.status, c.taskStatus, 'task state afterwards');
+        // At most one assignment, and if any, it is the one the accepting step returned.
+        const won = answers.find((a) => a?.status === 200 && a.body.accept === true);
+        if (won) assert.equal(v.body.assignment?.id, won.body.assignmentId, 'the assignment is the winner\'s');
+        else assert.equal(v.body.assignment, null, 'no assignment');
+      });
+    }
+
+    test('7. an agent at its maxConcurrent → 403 not_eligible; the offer stays PENDING', async () => {
+      const category = uniq('limit');
+      const agent = await registerAgent(hub, { category });
+      const patch = await hub.api('PATCH', '/api/agent/v1/me', { key: agent.apiKey, body: { maxConcurrent: 1 } });
+      assert.equal(patch.status, 200, patch.text);
+      const t1 = await openTask(hub, buyer.apiKey, { category });
+      const t2 = await openTask(hub, buyer.apiKey, { category });
+      const [o1] = await match(hub, buyer.apiKey, t1.id);
+      const [o2] = await match(hub, buyer.apiKey, t2.id);
+      const first = await decide(agent.apiKey, o1.offerId, { accept: true });
+      assert.equal(first.status, 200, first.text);
+      const second = await decide(agent.apiKey, o2.offerId, { accept: true });
+      assertError(second, 403, 'not_eligible');
+      const v = await view(t2.id);
+      assert.equal(v.body.offers[0].status, 'PENDING');
+      assert.equal(v.body.task.status, 'OPEN');
+      assert.equal(v.body.assignment, null);
+      // A decline is still possible at the limit.
+      const decline = await decide(agent.apiKey, o2.offerId, { accept: false, reason: 'full' });
+      assert.equal(decline.status, 200, decline.text);
+      assert.deepEqual(decline.body, { ok: true, accept: false });
+    });
+
+    test('7. once the first assignment is ACCEPTED, the agent is eligible again', async () => {
+      const category = uniq('free-again');
+      const agent = await registerAgent(hub, { category });
+      await hub.api('PATCH', '/api/agent/v1/me', { key: agent.apiKey, body: { maxConcurrent: 1 } });
+      const t1 = await openTask(hub, buyer.apiKey, { category });
+      const t2 = await openTask(hub, buyer.apiKey, { category });
+      const [o1] = await match(hub, buyer.apiKey, t1.id);
+      const [o2] = await match(hub, buyer.apiKey, t2.id);
+      const a1 = await decide(agent.apiKey, o1.offerId, { accept: true });
+      assertError(await decide(agent.apiKey, o2.offerId, { accept: true }), 403, 'not_eligible');
+      assert.equal((await submit(agent.apiKey, a1.body.assignmentId, { contentText: 'x' })).status, 200);
+      const rev = await hub.api('POST', `/api/buyer/assignments/${a1.body.assignmentId}/review`, { key: buyer.apiKey, body: { decision: 'accept' } });
+      assert.equal(rev.status, 200, rev.text);
+      const a2 = await decide(agent.apiKey, o2.offerId, { accept: true });
+      assert.equal(a2.status, 200, a2.text);
+      assert.equal(a2.body.accept, true);
+    });
+
+    test('8. the decline reason is stored and shown in the buyer\'s task view', async () => {
+      const s = await scene(1);
+      const before = Date.now();
+      const res = await decide(s.agents[0].apiKey, s.offers[0], { accept: false, reason: 'Capacity' });
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(res.body, { ok: true, accept: false });
+      const [o] = (await view(s.task.id)).body.offers;
+      assert.equal(o.status, 'DECLINED');
+      assert.equal(o.reason, 'Capacity');
+      assert.ok(Date.parse(o.decidedAt) >= before - 2000, 'decidedAt is set');
+    });
+
+    const badBodies: { name: string; body: unknown; path: string }[] = [
+      { name: 'accept missing', body: { reason: 'x' }, path: 'accept' },
+      { name: 'accept as a string', body: { accept: 'true' }, path: 'accept' },
+      { name: 'accept as a number', body: { accept: 1 }, path: 'accept' },
+      { name: 'accept null', body: { accept: null }, path: 'accept' },
+      { name: 'reason of 2001 characters', body: { accept: false, reason: 'r'.repeat(2001) }, path: 'reason' },
+      { name: 'reason as a number', body: { accept: false, reason: 5 }, path: 'reason' },
+    ];
+    for (const c of badBodies) {
+      test(`400 invalid_body naming the field: ${c.name}; the offer stays PENDING`, async () => {
+        const s = await scene(1);
+        const res = await decide(s.agents[0].apiKey, s.offers[0], c.body);
+        assertError(res, 400, 'invalid_body');
+        assert.ok(issuePaths(res).includes(c.path), res.text);
+        assert.equal((await view(s.task.id)).body.offers[0].status, 'PENDING');
+      });
+    }
+
+    test('a reason of exactly 2000 characters is kept whole', async () => {
+      const s = await scene(1);
+      const reason = 'ü'.repeat(2000);
+      const res = await decide(s.agents[0].apiKey, s.offers[0], { accept: false, reason });
+      assert.equal(res.status, 200, res.text);
+      assert.equal((await view(s.task.id)).body.offers[0].reason, reason);
+    });
+  });
+
+  describe('submit and start', () => {
+    test('submit from ASSIGNED → {ok, assignmentId, status:"SUBMITTED", revision:1}', async () => {
+      const s = await scene(1);
+      const acc = await decide(s.agents[0].apiKey, s.offers[0], { accept: true });
+      const res = await submit(s.agents[0].apiKey, acc.body.assignmentId, { contentText: 'Deliverable: summary and link https://example.test/x' });
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(res.body, { ok: true, assignmentId: acc.body.assignmentId, status: 'SUBMITTED', revision: 1 });
+      const v = await view(s.task.id);
+      assert.equal(v.body.assignment.status, 'SUBMITTED');
+      assert.equal(v.body.deliverable.contentText, 'Deliverable: summary and link https://example.test/x');
+      assert.equal(v.body.deliverable.revision, 1);
+    });
+
+    test('start: ASSIGNED → IN_PROGRESS; submit from IN_PROGRESS works', async () => {
+      const s = await scene(1);
+      const key = s.agents[0].apiKey;
+      const acc = await decide(key, s.offers[0], { accept: true });
+      const res = await hub.api('POST', `/api/agent/v1/assignments/${acc.body.assignmentId}/start`, { key, body: {} });
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.body.ok, true);
+      const list = await hub.api('GET', '/api/agent/v1/assignments', { key });
+      assert.equal(list.body.assignments[0].status, 'IN_PROGRESS');
+      assert.equal((await view(s.task.id)).body.assignment.status, 'IN_PROGRESS');
+      const sub = await submit(key, acc.body.assignmentId, { contentText: 'done' });
+      assert.equal(sub.status, 200, sub.text);
+      assert.equal(sub.body.status, 'SUBMITTED');
+    });
+
+    test('start once SUBMITTED is refused', async () => {
+      const s = await submitted();
+      const res = await hub.api('POST', `/api/agent/v1/assignments/${s.assignmentId}/start`, { key: s.agent.apiKey, body: {} });
+      assertStateRefusal(res, 'start a SUBMITTED assignment');
+      assert.equal((await view(s.task.id)).body.assignment.status, 'SUBMITTED');
+    });
+
+    test('start and submit: unknown id 404 assignment_not_found, another agent 403 forbidden', async () => {
+      const s = await submitted();
+      const stranger = await registerAgent(hub, { category: uniq('stranger') });
+      for (const action of ['start', 'submit']) {
+        const body = action === 'submit' ? { contentText: 'mine now' } : {};
+        assertError(await hub.api('POST', `/api/agent/v1/assignments/no-such-assignment/${action}`, { key: s.agent.apiKey, body }), 404, 'assignment_not_found', `${action} unknown`);
+        assertError(await hub.api('POST', `/api/agent/v1/assignments/${s.assignmentId}/${action}`, { key: stranger.apiKey, body }), 403, 'forbidden', `${action} of another agent`);
+      }
+      assert.equal((await view(s.task.id)).body.deliverable.contentText, 'first version', 'the stranger changed nothing');
+    });
+
+    test('submit twice → 400 not_submittable (SUBMITTED)', async () => {
+      const s = await submitted();
+      const res = await submit(s.agent.apiKey, s.assignmentId, { contentText: 'again' });
+      assertError(res, 400, 'not_submittable');
+      const v = await view(s.task.id);
+      assert.equal(v.body.deliverable.contentText, 'first version');
+      assert.equal(v.body.deliverable.revision, 1);
+    });
+
+    test('403 comes before the state check: a stranger submitting to a SUBMITTED assignment gets forbidden', async () => {
+      const s = await submitted();
+      const stranger = await registerAgent(hub, { category: uniq('stranger') });
+      assertError(await submit(stranger.apiKey, s.assignmentId, { contentText: 'x' }), 403, 'forbidden');
+    });
+
+    const badSubmits: { name: string; body: unknown }[] = [
+      { name: 'empty contentText', body: { contentText: '' } },
+      { name: 'contentText missing', body: {} },
+      { name: 'contentText a number', body: { contentText: 5 } },
+      { name: 'contentText an object', body: { contentText: { text: 'x' } } },
+    ];
+    for (const c of badSubmits) {
+      test(`submit 400 invalid_body: ${c.name}`, async () => {
+        const s = await scene(1);
+        const acc = await decide(s.agents[0].apiKey, s.offers[0], { accept: true });
+        const res = await submit(s.agents[0].apiKey, acc.body.assignmentId, c.body);
+        assertError(res, 400, 'invalid_body');
+        assert.ok(issuePaths(res).includes('contentText'), res.text);
+        assert.equal((await view(s.task.id)).body.assignment.status, 'ASSIGNED');
+      });
+    }
+  });
+
+  describe('review', () => {
+    test('accept → {ok, status:"ACCEPTED"}, task COMPLETED; submitting again → 400 not_submittable', async () => {
+      const s = await submitted();
+      const res = await hub.api('POST', `/api/buyer/assignments/${s.assignmentId}/review`, { key: buyer.apiKey, body: { decision: 'accept' } });
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(res.body, { ok: true, status: 'ACCEPTED' });
+      const v = await view(s.task.id);
+      assert.equal(v.body.task.status, 'COMPLETED');
+      assert.equal(v.body.assignment.status, 'ACCEPTED');
+      assertError(await submit(s.agent.apiKey, s.assignmentId, { contentText: 'more' }), 400, 'not_submittable', 'submit after ACCEPTED');
+      assertStateRefusal(await hub.api('POST', `/api/buyer/assignments/${s.assignmentId}/review`, { key: buyer.apiKey, body: { decision: 'reject' } }), 'review after ACCEPTED');
+      assert.equal((await view(s.task.id)).body.task.status, 'COMPLETED');
+    });
+
+    test('reject → REJECTED with feedback; resubmit → revision 2; history and feedback kept', async () => {
+      const s = await submitted('version one');
+      const rej = await hub.api('POST', `/api/buyer/assignments/${s.assignmentId}/review`, { key: buyer.apiKey, body: { decision: 'reject', feedback: 'Please add sources.' } });
+      assert.equal(rej.status, 200, rej.text);
+      assert.deepEqual(rej.body, { ok: true, status: 'REJECTED' });
+
+      const mine = await hub.api('GET', '/api/agent/v1/assignments', { key: s.agent.apiKey });
+      const a = mine.body.assignments.find((x: { id: string }) => x.id === s.assignmentId);
+      assert.equal(a.status, 'REJECTED');
+      assert.equal(a.feedback, 'Please add sources.');
+      assert.equal(a.deliverable.contentText, 'version one');
+      assert.equal((await view(s.task.id)).body.task.status, 'ASSIGNED', 'a rejection keeps the task with its worker');
+
+      const re = await submit(s.agent.apiKey, s.assignmentId, { contentText: 'version two' });
+      assert.equal(re.status, 200, re.text);
+      assert.deepEqual(re.body, { ok: true, assignmentId: s.assignmentId, status: 'SUBMITTED', revision: 2 });
+
+      const v = await view(s.task.id);
+      assert.equal(v.body.assignment.status, 'SUBMITTED');
+      const d = v.body.deliverable;
+      assert.equal(d.contentText, 'version two');
+      assert.equal(d.revision, 2);
+      assert.equal(typeof d.id, 'string');
+      assert.ok(Array.isArray(d.history), 'history is a list');
+      const byRevision = new Map(d.history.map((h: { revision: number }) => [h.revision, h]));
+      const h1 = byRevision.get(1) as { contentText: string; feedback: string | null; submittedAt: string };
+      assert.ok(h1, `revision 1 is in the history (${JSON.stringify(d.history)})`);
+      assert.equal(h1.contentText, 'version one');
+      assert.equal(h1.feedback, 'Please add sources.');
+      assert.ok(!Number.isNaN(Date.parse(h1.submittedAt)));
+      const h2 = byRevision.get(2) as { contentText: string; feedback: string | null };
+      assert.ok(h2, 'every submission is kept, the current one too');
+      assert.equal(h2.contentText, 'version two');
+      assert.equal(h2.feedback ?? null, null);
+
+      const done = await hub.api('POST', `/api/buyer/assignments/${s.assignmentId}/review`, { key: buyer.apiKey, body: { decision: 'accept' } });
+      assert.deepEqual(done.body, { ok: true, status: 'ACCEPTED' });
+      assert.equal((await view(s.task.id)).body.task.status, 'COMPLETED');
+    });
+
+    test('review before anything was submitted is refused', async () => {
+      const s = await scene(1);
+      const acc = await decide(s.agents[0].apiKey, s.offers[0], { accept: true });
+      const res = await hub.api('POST', `/api/buyer/assignments/${acc.body.assignmentId}/review`, { key: buyer.apiKey, body: { decision: 'accept' } });
+      assertStateRefusal(res, 'review an ASSIGNED assignment');
+      assert.equal((await view(s.task.id)).body.task.status, 'ASSIGNED');
+    });
+
+    const badReviews: { name: string; body: unknown }[] = [
+      { name: 'decision missing', body: {} },
+      { name: 'decision "maybe"', body: { decision: 'maybe' } },
+      { name: 'decision true', body: { decision: true } },
+    ];
+    for (const c of badReviews) {
+      test(`review 400 invalid_body: ${c.name}`, async () => {
+        const s = await submitted();
+        const res = await hub.api('POST', `/api/buyer/assignments/${s.assignmentId}/review`, { key: buyer.apiKey, body: c.body });
+        assertError(res, 400, 'invalid_body');
+        assert.ok(issuePaths(res).includes('decision'), res.text);
+        assert.equal((await view(s.task.id)).body.assignment.status, 'SUBMITTED');
+      });
+    }
+
+    test("review of an unknown assignment is 404; another buyer's is refused", async () => {
+      const s = await submitted();
+      assertError(await hub.api('POST', '/api/buyer/assignments/no-such-assignment/review', { key: buyer.apiKey, body: { decision: 'accept' } }), 404, 'assignment_not_found');
+      const res = await hub.api('POST', `/api/buyer/assignments/${s.assignmentId}/review`, { key: otherBuyer.apiKey, body: { decision: 'accept' } });
+      assert.ok(res.status === 403 || res.status === 404, `403 or 404 (got ${res.status} ${res.text})`);
+      assert.equal(res.body.ok, false);
+      assert.equal(res.body.error.code, res.status === 403 ? 'forbidden' : 'assignment_not_found');
+      assert.equal((await view(s.task.id)).body.assignment.status, 'SUBMITTED');
+    });
+
+    test('an agent key cannot review', async () => {
+      const s = await submitted();
+      const res = await hub.api('POST', `/api/buyer/assignments/${s.assignmentId}/review`, { key: s.agent.apiKey, body: { decision: 'accept' } });
+      assert.ok(res.status === 401 || res.status === 403, `401 or 403 (got ${res.status})`);
+      assert.equal(res.body.ok, false);
+      assert.equal((await view(s.task.id)).body.assignment.status, 'SUBMITTED');
+    });
+  });
+
+  describe('assignment lists (SPEC §4.1 shape)', () => {
+    test('GET /api/worker/assignments and /api/agent/v1/assignments: the same list, newest first, full shape', async () => {
+      const category = uniq('lists');
+      const agent = await registerAgent(hub, { category });
+      const deadline = '2031-05-06T07:08:09.000Z';
+      const t1 = await openTask(hub, buyer.apiKey, { category, title: 'older', description: 'first one', deadline });
+      const [o1] = await match(hub, buyer.apiKey, t1.id);
+      const a1 = await decide(agent.apiKey, o1.offerId, { accept: true });
+      assert.equal((await submit(agent.apiKey, a1.body.assignmentId, { contentText: 'older work' })).status, 200);
+      const t0 = Date.now();
+      await waitFor('the clock to move on', async () => (Date.now() > t0 + 2 ? true : undefined));
+      const t2 = await openTask(hub, buyer.apiKey, { category, title: 'newer', description: 'second one' });
+      const [o2] = await match(hub, buyer.apiKey, t2.id);
+      const a2 = await decide(agent.apiKey, o2.offerId, { accept: true });
+
+      const viaWorker = await hub.api('GET', '/api/worker/assignments', { key: agent.apiKey });
+      const viaAgent = await hub.api('GET', '/api/agent/v1/assignments', { key: agent.apiKey });
+      for (const [label, res] of [['worker route', viaWorker], ['agent route', viaAgent]] as const) {
+        assert.equal(res.status, 200, `${label}: ${res.text}`);
+        assert.equal(res.body.ok, true);
+        assert.deepEqual(res.body.assignments.map((a: { id: string }) => a.id), [a2.body.assignmentId, a1.body.assignmentId], `${label}: newest first`);
+        const [newer, older] = res.body.assignments;
+        assert.deepEqual(
+          { ...older, createdAt: undefined, updatedAt: undefined, deliverable: { ...older.deliverable, submittedAt: undefined } },
+          {
+            id: a1.body.assignmentId, status: 'SUBMITTED', taskId: t1.id, offerId: o1.offerId, workerUserId: agent.userId,
+            createdAt: undefined, updatedAt: undefined,
+            task: { id: t1.id, title: 'older', description: 'first one', category, deadline: older.task.deadline },
+            deliverable: { contentText: 'older work', submittedAt: undefined, revision: 1 },
+            feedback: null,
+          },
+          `${label}: the submitted assignment`,
+        );
+        assert.equal(Date.parse(older.task.deadline), Date.parse(deadline));
+        for (const t of [older.createdAt, older.updatedAt, older.deliverable.submittedAt]) assert.match(t, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+        assert.equal(newer.status, 'ASSIGNED');
+        assert.equal(newer.deliverable, null);
+        assert.equal(newer.feedback, null);
+        assert.deepEqual(newer.task, { id: t2.id, title: 'newer', description: 'second one', category, deadline: null });
+      }
+      assert.deepEqual(viaWorker.body, viaAgent.body);
+    });
+
+    test("an agent sees only its own assignments", async () => {
+      const s = await submitted();
+      const other = await registerAgent(hub, { category: uniq('other') });
+      const res = await hub.api('GET', '/api/agent/v1/assignments', { key: other.apiKey });
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.body, { ok: true, assignments: [] });
+      const mine = await hub.api('GET', '/api/agent/v1/assignments', { key: s.agent.apiKey });
+      assert.deepEqual(mine.body.assignments.map((a: { id: string }) => a.id), [s.assignmentId]);
+    });
+  });
+
+  describe('human workers (session + CSRF) on /api/worker/…', () => {
+    test('a worker is matched by category, sees the offer, accepts, starts, submits and lists its assignment', async () => {
+      const category = uniq('human');
+      const addr = `${uniq('w')}@example.test`;
+      const reg = await hub.api('POST', '/api/workers/register', { body: { name: 'Human Worker', email: addr, password: PASSWORD, category } });
+      assert.equal(reg.status, 201, reg.text);
+      const login = await hub.api('POST', '/api/auth/login', { body: { email: addr, password: PASSWORD } });
+      assert.equal(login.status, 200, login.text);
+      const cookie = login.headers.getSetCookie()[0].split(';')[0];
+      const csrf = { 'X-CSRF-Token': login.body.csrfToken };
+
+      const task = await openTask(hub, buyer.apiKey, { category, title: 'for a person' });
+      const offers = await match(hub, buyer.apiKey, task.id);
+      assert.deepEqual(offers.map((o) => o.workerUserId), [reg.body.userId]);
+      const offerId = offers[0].offerId;
+
+      const listed = await hub.api('GET', '/api/worker/offers', { cookie });
+      assert.equal(listed.status, 200, listed.text);
+      assert.equal(listed.body.ok, true);
+      assert.ok(listed.body.offers.some((o: { id?: string; offerId?: string }) => (o.offerId ?? o.id) === offerId), 'the offer is listed');
+
+      const forged = await hub.api('POST', `/api/worker/offers/${offerId}/decision`, { cookie, body: { accept: true } });
+      assertError(forged, 403, 'forbidden', 'decision without the CSRF token');
+      const acc = await hub.api('POST', `/api/worker/offers/${offerId}/decision`, { cookie, headers: csrf, body: { accept: true } });
+      assert.equal(acc.status, 200, acc.text);
+      assert.equal(acc.body.ok, true);
+      assert.equal(acc.body.accept, true);
+      const id = acc.body.assignmentId;
+
+      const start = await hub.api('POST', `/api/worker/assignments/${id}/start`, { cookie, headers: csrf, body: {} });
+      assert.equal(start.status, 200, start.text);
+      const sub = await hub.api('POST', `/api/worker/assignments/${id}/submit`, { cookie, headers: csrf, body: { contentText: 'written by hand' } });
+      assert.equal(sub.status, 200, sub.text);
+      assert.deepEqual(sub.body, { ok: true, assignmentId: id, status: 'SUBMITTED', revision: 1 });
+
+      const list = await hub.api('GET', '/api/worker/assignments', { cookie });
+      assert.equal(list.status, 200);
+      assert.equal(list.body.assignments.length, 1);
+      assert.equal(list.body.assignments[0].id, id);
+      assert.equal(list.body.assignments[0].workerUserId, reg.body.userId);
+      assert.equal(list.body.assignments[0].deliverable.contentText, 'written by hand');
+      assert.equal((await view(task.id)).body.offers[0].workerName, 'Human Worker');
+    });
+  });
+});
+
+describe('first confirm wins under concurrency', () => {
+  let hub: TestHub;
+  before(async () => {
+    hub = await startTestHub({ registerLimit: 0 });
+  });
+  after(async () => {
+    await hub.stop();
+  });
+
+  test('20 tasks × 20 agents accepting at once: exactly one 200 per task, the rest 409 task_already_assigned', async () => {
+    const TASKS = 20;
+    const AGENTS = 20;
+    const buyer = await registerBuyer(hub);
+    const category = uniq('race');
+    const agents: Agent[] = [];
+    for (let i = 0; i < AGENTS; i++) agents.push(await registerAgent(hub, { category }));
+    const byUser = new Map(agents.map((a) => [a.userId, a]));
+
+    for (let t = 0; t < TASKS; t++) {
+      const task = await openTask(hub, buyer.apiKey, { category });
+      const offers = await match(hub, buyer.apiKey, task.id, AGENTS);
+      assert.equal(offers.length, AGENTS, `task ${t}: every agent has an offer`);
+      // All accepts leave at once, each over its own connection.
+      const answers = await Promise.all(
+        offers.map((o) => postOwnConnection(hub.url, `/api/agent/v1/offers/${o.offerId}/decision`, byUser.get(o.workerUserId)!.apiKey, { accept: true })),
+      );
+      const wins = answers.filter((a) => a.status === 200);
+      const losses = answers.filter((a) => a.status === 409);
+      assert.equal(wins.length, 1, `task ${t}: exactly one winner (${JSON.stringify(answers.map((a) => a.status))})`);
+      assert.equal(losses.length, AGENTS - 1, `task ${t}: everyone else 409`);
+      assert.equal(wins[0].body.ok, true);
+      assert.equal(wins[0].body.accept, true);
+      for (const l of losses) assert.deepEqual({ ok: l.body.ok, code: l.body.error?.code }, { ok: false, code: 'task_already_assigned' });
+
+      const winnerIndex = answers.findIndex((a) => a.status === 200);
+      const v = await hub.api('GET', `/api/buyer/tasks/${task.id}`, { key: buyer.apiKey });
+      assert.equal(v.body.task.status, 'ASSIGNED');
+      assert.equal(v.body.assignment.id, wins[0].body.assignmentId, 'one assignment, the winner\'s');
+      assert.equal(v.body.assignment.workerUserId, offers[winnerIndex].workerUserId);
+      const states = v.body.offers.map((o: { status: string }) => o.status).sort();
+      assert.deepEqual(states, ['ACCEPTED', ...Array(AGENTS - 1).fill('WITHDRAWN')]);
+    }
+
+    // Each winner sees exactly the assignments it won; together they cover every task once.
+    let total = 0;
+    for (const a of agents) {
+      const res = await hub.api('GET', '/api/agent/v1/assignments', { key: a.apiKey });
+      assert.equal(res.status, 200);
+      total += res.body.assignments.length;
+    }
+    assert.equal(total, TASKS, 'one assignment per task in all');
+  });
+});
