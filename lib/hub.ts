@@ -41,7 +41,13 @@ function listen(server: http.Server, port: number, host: string): Promise<number
 
 const urlHost = (host: string) => (host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host);
 
-export async function startHub(overrides: Partial<HubConfig> = {}, env?: Record<string, string | undefined>): Promise<Hub> {
+/** Timings that tests shorten; the defaults are SPEC §6's. */
+export interface HubInternals {
+  authTimeoutMs?: number;
+  pingMs?: number;
+}
+
+export async function startHub(overrides: Partial<HubConfig> = {}, env?: Record<string, string | undefined>, internals: HubInternals = {}): Promise<Hub> {
   const cfg = loadConfig(env, overrides);
   const log = createLogger(cfg.logLevel);
   const db = openDatabase(cfg.dbPath, { synchronous: cfg.synchronous });
@@ -49,11 +55,11 @@ export async function startHub(overrides: Partial<HubConfig> = {}, env?: Record<
   const domain = createDomain(ctx);
   const setup = { token: domain.accounts.hasAdmin() ? null : randomToken(24) };
   const started = Date.now();
-  const gateway = createGateway(ctx, domain);
+  const gateway = createGateway(ctx, domain, internals);
   ctx.notifier = gateway.notifier;
 
   const health = () => ({ status: 'ok', uptimeSeconds: Math.round((Date.now() - started) / 1000), connectedAgents: gateway.connectedCount() });
-  const handler = createRequestHandler(buildRoutes({ domain, cfg, setup, health }), cfg, log);
+  const handler = createRequestHandler(buildRoutes({ domain, cfg, setup, health, gateway }), cfg, log);
   const server = http.createServer(handler);
   server.on('upgrade', gateway.handleUpgrade);
   server.on('clientError', (_err, socket) => {

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startHub, type Hub } from '../lib/hub.ts';
+import { startHub, type Hub, type HubInternals } from '../lib/hub.ts';
 import type { HubConfig } from '../lib/config.ts';
 
 export interface TestHub extends Hub {
@@ -33,7 +33,7 @@ export function tempDir(prefix = 'valence-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export async function startTestHub(overrides: Partial<HubConfig> = {}): Promise<TestHub> {
+export async function startTestHub(overrides: Partial<HubConfig> = {}, internals: HubInternals = {}): Promise<TestHub> {
   const dir = tempDir();
   const hub = await startHub({
     dbPath: path.join(dir, 'valence.db'),
@@ -42,7 +42,7 @@ export async function startTestHub(overrides: Partial<HubConfig> = {}): Promise<
     agentWsPort: 0,
     logLevel: 'silent',
     ...overrides,
-  });
+  }, {}, internals);
   const api = (method: string, route: string, opts: RequestOpts = {}) => request(hub.url, method, route, opts);
   return Object.assign(hub, {
     dir,
@@ -95,7 +95,7 @@ export async function registerBuyer(hub: TestHub, fields: Record<string, unknown
 export async function openTask(hub: TestHub, buyerKey: string, fields: Record<string, unknown> = {}) {
   const res = await hub.api('POST', '/api/buyer/tasks', { key: buyerKey, body: { title: `task ${unique()}`, description: 'Do the thing.', publish: true, ...fields } });
   if (res.status !== 201) throw new Error(`task creation failed: ${res.status} ${res.text}`);
-  return res.body.task as { id: string; status: string; title: string };
+  return res.body.task as { id: string; status: string; title: string; category: string | null };
 }
 
 /** Runs matching for a task and returns the offers made. */

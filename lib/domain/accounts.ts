@@ -284,6 +284,10 @@ export function accounts(ctx: Ctx) {
       ctx.log.info('user disabled', { userId });
       return { userId, disabled: true };
     },
+    /** The user id behind an agent id, or null. */
+    agentUserId(agentId: string): string | null {
+      return (q.agentById.get(agentId)?.user_id as string | undefined) ?? null;
+    },
     revokeAgent(agentId: string) {
       const a = q.agentById.get(agentId);
       if (!a) throw notFound('agent_not_found', 'No agent with this id.');

@@ -4,6 +4,8 @@ import type { HubConfig } from '../config.ts';
 import { createAuth, registrationGate, SESSION_COOKIE } from './auth.ts';
 import type { Call, Reply, Route } from './core.ts';
 import { setupRoutes } from '../web/setup.ts';
+import type { Gateway } from '../gateway/index.ts';
+import { internalPublish } from './publish.ts';
 
 const ok = (body: object, status = 200): Reply => ({ status, body: { ok: true, ...body } });
 
@@ -13,9 +15,10 @@ export interface RouteDeps {
   /** The one-time admin set-up token while no admin exists. */
   setup: { token: string | null };
   health: () => Record<string, unknown>;
+  gateway: Gateway;
 }
 
-export function buildRoutes({ domain, cfg, setup, health }: RouteDeps): Route[] {
+export function buildRoutes({ domain, cfg, setup, health, gateway }: RouteDeps): Route[] {
   const { accounts, tasks, offers, assignments } = domain;
   const auth = createAuth(accounts);
   const { agent, buyer, worker, humanWorker, admin, signedIn } = auth;
@@ -86,6 +89,9 @@ export function buildRoutes({ domain, cfg, setup, health }: RouteDeps): Route[] 
     { method: 'POST', pattern: '/api/admin/users', handler: admin(async (c) => ok(await accounts.createUser(await c.body()), 201)) },
     { method: 'POST', pattern: '/api/admin/users/:userId/disable', handler: admin((c) => ok(accounts.disableUser(c.params.userId))) },
     { method: 'POST', pattern: '/api/admin/agents/:agentId/revoke', handler: admin((c) => ok(accounts.revokeAgent(c.params.agentId))) },
+
+    // The seed's hook for an outside app to push a frame to connected agents: loopback (or one allowed address) only.
+    { method: 'POST', pattern: '/internal/publish', handler: internalPublish(cfg, accounts, gateway) },
 
     ...setupRoutes(accounts, setup),
   ];

@@ -1,0 +1,53 @@
+// POST /internal/publish: lets an app beside the hub push a frame to connected agents.
+// Only callers on loopback (or the one address in VALENCE_PUBLISH_ALLOW) that did not come through a
+// proxy are served, and when VALENCE_PUBLISH_TOKEN is set they must send it as a Bearer token.
+import crypto from 'node:crypto';
+import { z } from 'zod';
+import type { HubConfig } from '../config.ts';
+import type { Accounts } from '../domain/accounts.ts';
+import { parseInput } from '../domain/context.ts';
+import type { Gateway } from '../gateway/index.ts';
+import { AppError, forbidden, unauthorized } from '../errors.ts';
+import type { Handler } from './core.ts';
+
+const frame = z.record(z.string(), z.unknown()).refine((f) => typeof f.type === 'string' && f.type.length > 0, { message: 'needs a string "type"' });
+const schema = z
+  .object({
+    userId: z.string().min(1).max(128).optional(),
+    agentId: z.string().min(1).max(128).optional(),
+    broadcast: z.boolean().optional(),
+    frame,
+  })
+  .refine((b) => [b.userId, b.agentId, b.broadcast ? true : undefined].filter((x) => x !== undefined).length === 1, {
+    message: 'name exactly one target: userId, agentId or broadcast: true',
+  });
+
+function isLoopback(addr: string): boolean {
+  return addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.');
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = crypto.createHash('sha256').update(a).digest();
+  const y = crypto.createHash('sha256').update(b).digest();
+  return crypto.timingSafeEqual(x, y);
+}
+
+export function internalPublish(cfg: HubConfig, accounts: Accounts, gateway: Gateway): Handler {
+  return async (c) => {
+    const addr = c.req.socket.remoteAddress ?? '';
+    const allowed = isLoopback(addr) || (cfg.publishHost !== '' && addr.replace(/^::ffff:/, '') === cfg.publishHost);
+    if (!allowed || c.req.headers['x-forwarded-for'] !== undefined) throw forbidden('/internal/publish is served to loopback callers only.');
+    if (cfg.publishToken) {
+      const h = c.req.headers.authorization ?? '';
+      if (!h.startsWith('Bearer ') || !sameSecret(h.slice(7), cfg.publishToken)) throw unauthorized('Send the publish token as "Authorization: Bearer <VALENCE_PUBLISH_TOKEN>".');
+    }
+    const v = parseInput(schema, await c.body());
+    let userId = v.userId;
+    if (v.agentId) {
+      userId = accounts.agentUserId(v.agentId) ?? undefined;
+      if (!userId) throw new AppError(404, 'agent_not_found', 'No agent with this id.');
+    }
+    const delivered = gateway.publish(v.broadcast ? { broadcast: true } : { userId }, v.frame);
+    return { body: { ok: true, delivered } };
+  };
+}
