@@ -30,7 +30,7 @@ function issuePaths(res: ApiResponse): string[] {
   return res.body.error.issues.map((i: { path: string }) => i.path);
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -41,6 +41,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 }
 
 /** POST over its own TCP connection (agent: false), so many of these are really concurrent. */
+// deno-lint-ignore no-explicit-any
 function postOwnConnection(base: string, path: string, key: string, body: unknown): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
     const u = new URL(base);
@@ -519,7 +520,7 @@ describe('decision, submit, review', () => {
       const a1 = await decide(agent.apiKey, o1.offerId, { accept: true });
       assert.equal((await submit(agent.apiKey, a1.body.assignmentId, { contentText: 'older work' })).status, 200);
       const t0 = Date.now();
-      await waitFor('the clock to move on', async () => (Date.now() > t0 + 2 ? true : undefined));
+      await waitFor('the clock to move on', () => (Date.now() > t0 + 2 ? true : undefined));
       const t2 = await openTask(hub, buyer.apiKey, { category, title: 'newer', description: 'second one' });
       const [o2] = await match(hub, buyer.apiKey, t2.id);
       const a2 = await decide(agent.apiKey, o2.offerId, { accept: true });

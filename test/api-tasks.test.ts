@@ -27,7 +27,7 @@ function issuePaths(res: ApiResponse): string[] {
 }
 
 /** Polls a condition until it holds or the deadline passes (no fixed sleeps). */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -465,7 +465,7 @@ describe('tasks', () => {
         const task = await openTask(slow, b.apiKey, { category, offerTtlSeconds: 1 });
         const [offer] = await match(slow, b.apiKey, task.id);
         const first = (await slow.api('GET', `/api/buyer/tasks/${task.id}`, { key: b.apiKey })).body.offers[0];
-        await waitFor('the clock to pass the expiry', async () => (Date.now() > Date.parse(first.expiresAt) + 50 ? true : undefined));
+        await waitFor('the clock to pass the expiry', () => (Date.now() > Date.parse(first.expiresAt) + 50 ? true : undefined));
         const res = await slow.api('POST', `/api/agent/v1/offers/${offer.offerId}/decision`, { key: agent.apiKey, body: { accept: true } });
         assertError(res, 400, 'offer_expired');
         const v = await slow.api('GET', `/api/buyer/tasks/${task.id}`, { key: b.apiKey });

@@ -69,6 +69,7 @@ function runSeed(example: string, fill: { origin: string; key?: string; offerId?
   );
   assert.equal(argv[0], 'curl');
   const args = [...argv.slice(1), '--silent', '--show-error', '--write-out', '\n%{http_code}'];
+  // deno-lint-ignore no-explicit-any
   return new Promise<{ status: number; body: any; text: string }>((resolve, reject) => {
     execFile('curl', args, { env: { ...process.env, NO_PROXY: '*', no_proxy: '*' }, timeout: 20_000 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`curl failed: ${err.message} ${stderr}`));
