@@ -27,7 +27,19 @@ try {
   process.exit(2);
 }
 
-let hub;
+// Signal handlers first, so that a SIGTERM right after the listening line is never missed.
+let hub: Awaited<ReturnType<typeof startHub>> | undefined;
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  hub?.log.info('shutting down', { signal });
+  await hub?.close();
+  process.exit(0);
+};
+process.on('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGINT', () => void stop('SIGINT'));
+
 try {
   hub = await startHub(cfg);
 } catch (err) {
@@ -40,13 +52,3 @@ if (hub.setup.token) {
   process.stdout.write(`no admin yet: open ${hub.url}/setup?token=${hub.setup.token} once to create one\n`);
 }
 
-let stopping = false;
-const stop = async (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  hub.log.info('shutting down', { signal });
-  await hub.close();
-  process.exit(0);
-};
-process.on('SIGTERM', () => void stop('SIGTERM'));
-process.on('SIGINT', () => void stop('SIGINT'));

@@ -72,3 +72,13 @@ export function runProgram(file: string, args: string[], env: Record<string, str
     proc.stdin.end(input ?? '');
   });
 }
+
+/**
+ * True when a child that was sent SIGTERM exited by itself with code 0. Deno's node:child_process
+ * reports a child that handled SIGTERM and exited 0 as killed by the signal, so under Deno that is
+ * the best the parent can observe (the 1001 close the tests also check shows the handler ran).
+ */
+export function exitedCleanly(e: { code: number | null; signal: string | null }): boolean {
+  if (e.code === 0 && e.signal === null) return true;
+  return isDeno && e.code === null && e.signal === 'SIGTERM';
+}
