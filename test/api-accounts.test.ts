@@ -460,6 +460,51 @@ describe('accounts', () => {
   });
 });
 
+describe('first start and revoked keys', () => {
+  // The one-time set-up token is what the hub prints on its first start (SPEC §3, §9).
+  test('a fresh hub has no admin and one set-up token; it works once, a wrong one never', async () => {
+    const hub = await startTestHub({ registerLimit: 0 });
+    try {
+      const token = hub.setup.token;
+      assert.equal(typeof token, 'string', 'a fresh install offers a set-up link');
+      assert.ok(token!.length >= 16);
+      const admin = { name: 'Admin', email: email('admin'), password: PASSWORD };
+      const wrong = await hub.api('POST', '/setup', { body: { ...admin, token: 'x'.repeat(token!.length) } });
+      assert.equal(wrong.status, 404, wrong.text);
+      assert.equal(wrong.body.ok, false);
+      const ok = await hub.api('POST', '/setup', { body: { ...admin, token } });
+      assert.equal(ok.status, 201, ok.text);
+      assert.equal(ok.body.ok, true);
+      const again = await hub.api('POST', '/setup', { body: { ...admin, email: email('admin2'), token } });
+      assert.equal(again.status, 404, again.text);
+      assert.equal(again.body.ok, false);
+      const s = await login(hub, admin.email);
+      assert.equal(s.res.body.ok, true);
+    } finally {
+      await hub.stop();
+    }
+  });
+
+  test('a key an admin revoked is 401 at once', async () => {
+    const hub = await startTestHub({ registerLimit: 0 });
+    try {
+      const admin = { name: 'Admin', email: email('admin'), password: PASSWORD, token: hub.setup.token };
+      assert.equal((await hub.api('POST', '/setup', { body: admin })).status, 201);
+      const s = await login(hub, admin.email);
+      const agent = await registerAgent(hub);
+      assert.equal((await hub.api('GET', '/api/agent/v1/me', { key: agent.apiKey })).status, 200);
+      const revoke = await hub.api('POST', `/api/admin/agents/${agent.agentId}/revoke`, { cookie: s.cookie, headers: { 'X-CSRF-Token': s.csrfToken }, body: {} });
+      assert.equal(revoke.status, 200, revoke.text);
+      assert.equal(revoke.body.ok, true);
+      assertError(await hub.api('GET', '/api/agent/v1/me', { key: agent.apiKey }), 401, 'unauthorized', 'revoked key on /me');
+      assertError(await hub.api('POST', '/api/agent/v1/offers/x/decision', { key: agent.apiKey, body: { accept: true } }), 401, 'unauthorized', 'revoked key on a decision');
+      assertError(await hub.api('POST', '/api/agent/v1/key/rotate', { key: agent.apiKey, body: {} }), 401, 'unauthorized', 'a revoked key cannot rotate itself back');
+    } finally {
+      await hub.stop();
+    }
+  });
+});
+
 describe('registration policy', () => {
   test('VALENCE_REGISTRATION=closed: every registration route is 403 registration_closed', async () => {
     const hub = await startTestHub({ registration: 'closed' });
