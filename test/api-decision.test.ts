@@ -564,6 +564,38 @@ describe('decision, submit, review', () => {
     });
   });
 
+  describe('polling for offers: GET /api/agent/v1/offers?status=PENDING', () => {
+    const idOf = (o: { id?: string; offerId?: string }) => o.offerId ?? o.id;
+
+    test('lists the pending offer; after a decline it is gone from PENDING and shown under DECLINED', async () => {
+      const s = await scene(2);
+      const [mine, theirs] = s.offers;
+      const pending = await hub.api('GET', '/api/agent/v1/offers?status=PENDING', { key: s.agents[0].apiKey });
+      assert.equal(pending.status, 200, pending.text);
+      assert.equal(pending.body.ok, true);
+      const ids = pending.body.offers.map(idOf);
+      assert.ok(ids.includes(mine), 'my offer is listed');
+      assert.ok(!ids.includes(theirs), "another agent's offer is not");
+      assert.ok(pending.body.offers.every((o: { status?: string }) => o.status === undefined || o.status === 'PENDING'));
+
+      assert.equal((await decide(s.agents[0].apiKey, mine, { accept: false })).status, 200);
+      const after = await hub.api('GET', '/api/agent/v1/offers?status=PENDING', { key: s.agents[0].apiKey });
+      assert.equal(after.status, 200);
+      assert.ok(!after.body.offers.map(idOf).includes(mine), 'no longer pending');
+      const declined = await hub.api('GET', '/api/agent/v1/offers?status=DECLINED', { key: s.agents[0].apiKey });
+      assert.equal(declined.status, 200, declined.text);
+      assert.ok(declined.body.offers.map(idOf).includes(mine), 'listed as DECLINED');
+    });
+
+    test('an unknown status filter is 400 invalid_body; no key is 401', async () => {
+      const s = await scene(1);
+      const res = await hub.api('GET', '/api/agent/v1/offers?status=SOMETIMES', { key: s.agents[0].apiKey });
+      assertError(res, 400, 'invalid_body');
+      assert.ok(issuePaths(res).includes('status'), res.text);
+      assertError(await hub.api('GET', '/api/agent/v1/offers?status=PENDING'), 401, 'unauthorized');
+    });
+  });
+
   describe('human workers (session + CSRF) on /api/worker/…', () => {
     test('a worker is matched by category, sees the offer, accepts, starts, submits and lists its assignment', async () => {
       const category = uniq('human');
