@@ -1,0 +1,367 @@
+// `npm run bench`: the bare node:http baseline, then the hub on fresh databases, measured in one go on
+// this machine, printed as one table. Loopback only; every phase is bounded in time and count.
+//
+//   BENCH_SECONDS   length of each throughput run (default 10; a 2 s warm-up comes first)
+//   BENCH_ROUNDS    fan-out rounds (default 100)
+//   BENCH_ONLY      comma list of phases to run: baseline,http,ws,fanout,memory,startup,full
+//   BENCH_JSON      also write the results to this file
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { WebSocket } from 'ws';
+import { seedDatabase, type SeededAgent } from './seed.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP = 2;
+const CONNECTIONS = 50;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 100);
+const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
+const want = (phase: string) => !only || only.has(phase);
+// Enough distinct offers for 30 000 decisions a second (about twice what the hub does here).
+const OFFERS_PER_RUN = Math.max(1000, Math.round(30_000 * (SECONDS + WARMUP)));
+const HUB = path.join(root, 'dist', 'server.mjs');
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'valence-bench-'));
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+function rssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+function pct(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+interface Child {
+  proc: ChildProcess;
+  url: string;
+  wsUrl: string;
+  /** ms from spawn to the listening line. */
+  readyMs: number;
+  stop(): Promise<void>;
+}
+
+/** Starts a program and waits for its listening line (stdout goes to a file, as under a service manager). */
+async function start(args: string[], env: Record<string, string>, name: string, timeoutMs = 15_000): Promise<Child> {
+  const outFile = path.join(tmp, `${name}.log`);
+  const fd = fs.openSync(outFile, 'w');
+  const t0 = performance.now();
+  const proc = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', fd, 'inherit'] });
+  fs.closeSync(fd);
+  children.add(proc);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = fs.readFileSync(outFile, 'utf8');
+    const m = /listening on (http:\/\/\S+)(?: \(agents: (ws:\/\/\S+)\))?/.exec(text);
+    if (m) {
+      const readyMs = performance.now() - t0;
+      return {
+        proc, url: m[1], wsUrl: m[2] ?? '', readyMs,
+        stop: () =>
+          new Promise<void>((resolve) => {
+            if (proc.exitCode !== null) return resolve();
+            const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+            proc.once('exit', () => {
+              clearTimeout(t);
+              children.delete(proc);
+              resolve();
+            });
+            proc.kill('SIGTERM');
+          }),
+      };
+    }
+    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`${name} did not start: ${text.slice(0, 500)}`);
+    await sleep(5);
+  }
+}
+
+// BENCH_PROFILE=DIR: the hubs of the decision runs write a V8 CPU profile there (node --cpu-prof).
+const PROFILE = process.env.BENCH_PROFILE ? path.resolve(process.env.BENCH_PROFILE) : '';
+const hubArgs = (name: string) => (PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`, `--cpu-prof-name=${name}.cpuprofile`, HUB] : [HUB]);
+
+function hubEnv(dir: string, extra: Record<string, string> = {}) {
+  return { VALENCE_DB: path.join(dir, 'valence.db'), HOST: '127.0.0.1', PORT: '0', AGENT_WS_PORT: '0', ...extra };
+}
+
+interface Throughput {
+  rps: number;
+  p50: number;
+  p99: number;
+  total: number;
+  bad: number;
+}
+
+/** autocannon: 50 connections, one request in flight each. nextRequest, when given, makes every request distinct. */
+async function cannon(url: string, seconds: number, opts: { method?: string; body?: string; headers?: Record<string, string>; next?: (ctx: Record<string, unknown>) => { path: string; headers: Record<string, string> } } = {}): Promise<Throughput> {
+  const r = await autocannon({
+    url, connections: CONNECTIONS, pipelining: 1, duration: seconds,
+    method: (opts.method ?? 'GET') as 'GET',
+    body: opts.body,
+    headers: opts.headers,
+    ...(opts.next
+      ? { requests: [{ setupRequest: (req: Record<string, unknown>, ctx: Record<string, unknown>) => ({ ...req, ...opts.next!(ctx), headers: { ...(req.headers as object), ...opts.next!.bind(null)(ctx).headers } }) }] }
+      : {}),
+  } as autocannon.Options);
+  return {
+    rps: r.requests.total / r.duration, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total,
+    bad: r.non2xx + r.errors + r.timeouts,
+  };
+}
+
+/** Accepts over HTTP: each connection is one agent accepting its own offers, one after the other. */
+async function httpDecisions(url: string, agents: SeededAgent[], seconds: number): Promise<Throughput & { exhausted: boolean }> {
+  let nextAgent = 0;
+  let exhausted = false;
+  const body = JSON.stringify({ accept: true });
+  const r = await autocannon({
+    url, connections: CONNECTIONS, pipelining: 1, duration: seconds,
+    requests: [{
+      method: 'POST',
+      setupRequest: (req: Record<string, unknown>, ctx: Record<string, unknown>) => {
+        ctx.agent ??= agents[nextAgent++ % agents.length];
+        const a = ctx.agent as SeededAgent;
+        const offerId = a.offers.pop();
+        if (!offerId) exhausted = true;
+        return {
+          ...req, method: 'POST', body,
+          path: `/api/agent/v1/offers/${offerId ?? 'none'}/decision`,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${a.key}` },
+        };
+      },
+    }],
+  } as unknown as autocannon.Options);
+  return {
+    rps: r.requests.total / r.duration, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total,
+    bad: r.non2xx + r.errors + r.timeouts, exhausted,
+  };
+}
+
+function connect(wsUrl: string, key: string, onFrame?: (data: Buffer) => void): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(wsUrl, { perMessageDeflate: false });
+    const t = setTimeout(() => reject(new Error('ws auth timed out')), 30_000);
+    ws.once('error', reject);
+    ws.once('open', () => ws.send(JSON.stringify({ type: 'auth', apiKey: key })));
+    ws.once('message', (data) => {
+      clearTimeout(t);
+      const m = JSON.parse(String(data));
+      if (m.type !== 'auth_ok') return reject(new Error(`auth failed: ${String(data)}`));
+      if (onFrame) ws.on('message', onFrame);
+      resolve(ws);
+    });
+  });
+}
+
+async function connectMany(wsUrl: string, agents: SeededAgent[], onFrame?: (data: Buffer) => void, parallel = 100): Promise<WebSocket[]> {
+  const out: WebSocket[] = [];
+  for (let i = 0; i < agents.length; i += parallel) {
+    out.push(...(await Promise.all(agents.slice(i, i + parallel).map((a) => connect(wsUrl, a.key, onFrame)))));
+  }
+  return out;
+}
+
+/** Accepts over WebSocket frames: 50 agents, one offer_decision in flight each, for `seconds`. */
+async function wsDecisions(wsUrl: string, agents: SeededAgent[], seconds: number): Promise<Throughput & { exhausted: boolean }> {
+  const lat: number[] = [];
+  let bad = 0;
+  let exhausted = false;
+  let running = true;
+  const socks = await connectMany(wsUrl, agents.slice(0, CONNECTIONS));
+  const t0 = performance.now();
+  await Promise.all(socks.map((ws, i) => new Promise<void>((resolve) => {
+    const a = agents[i];
+    let sent = 0;
+    let n = 0;
+    const fire = () => {
+      if (!running) return resolve();
+      const offerId = a.offers.pop();
+      if (!offerId) {
+        exhausted = true;
+        return resolve();
+      }
+      sent = performance.now();
+      ws.send(`{"type":"offer_decision","requestId":${n++},"offerId":"${offerId}","accept":true}`);
+    };
+    ws.on('message', (data: Buffer) => {
+      if (data[9] === 0x61 /* {"type":"ack" */) lat.push(performance.now() - sent);
+      else if (data.includes('"type":"error"')) bad++;
+      else return; // a push (offer_withdrawn), not the answer
+      fire();
+    });
+    fire();
+  })).concat([sleep(seconds * 1000).then(() => void (running = false))]));
+  const elapsed = (performance.now() - t0) / 1000;
+  for (const ws of socks) ws.terminate();
+  lat.sort((x, y) => x - y);
+  return { rps: lat.length / elapsed, p50: pct(lat, 50), p99: pct(lat, 99), total: lat.length, bad, exhausted };
+}
+
+async function api(base: string, method: string, route: string, key: string, body?: unknown) {
+  const res = await fetch(base + route, {
+    method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** One task matched to every one of `agents` (all connected): match call to the last pending_offer received. */
+async function fanout(hub: Child, buyerKey: string, agents: SeededAgent[], rounds: number) {
+  let want = '';
+  let got = 0;
+  let done: (() => void) | null = null;
+  const socks = await connectMany(hub.wsUrl, agents, (data) => {
+    if (want && data.includes(want) && data.includes('"pending_offer"') && ++got === agents.length) done?.();
+  });
+  const times: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const { task } = await api(hub.url, 'POST', '/api/buyer/tasks', buyerKey, { title: `fan-out ${i}`, description: 'Reply with one word.', category: 'fanout', publish: true });
+    got = 0;
+    want = task.id;
+    const all = new Promise<void>((r) => (done = r));
+    const t0 = performance.now();
+    const res = await api(hub.url, 'POST', `/api/buyer/tasks/${task.id}/match`, buyerKey, { limit: 1000 });
+    if (res.offers.length !== agents.length) throw new Error(`match made ${res.offers.length} offers, expected ${agents.length}`);
+    await Promise.race([all, sleep(5000).then(() => { throw new Error(`only ${got} of ${agents.length} offers arrived`); })]);
+    times.push(performance.now() - t0);
+    await sleep(20);
+  }
+  for (const ws of socks) ws.terminate();
+  times.sort((a, b) => a - b);
+  return { p50: pct(times, 50), p99: pct(times, 99), max: times[times.length - 1], rounds };
+}
+
+async function memory(counts: number[]) {
+  const dir = fs.mkdtempSync(path.join(tmp, 'mem-'));
+  const max = Math.max(...counts);
+  const seed = seedDatabase(path.join(dir, 'valence.db'), { idle: [max, 0, 'idle'] });
+  const hub = await start([HUB], hubEnv(dir), 'hub-memory');
+  await sleep(1500);
+  const base = rssKb(hub.proc.pid!);
+  const out: { n: number; kbPerAgent: number; rssMb: number }[] = [];
+  const socks: WebSocket[] = [];
+  let connected = 0;
+  for (const n of counts) {
+    socks.push(...(await connectMany(hub.wsUrl, seed.groups.idle.slice(connected, n), undefined, 200)));
+    connected = n;
+    await sleep(1500);
+    const rss = rssKb(hub.proc.pid!);
+    out.push({ n, kbPerAgent: (rss - base) / n, rssMb: rss / 1024 });
+    log(`memory: ${n} agents connected, hub RSS ${(rss / 1024).toFixed(1)} MB (idle ${(base / 1024).toFixed(1)} MB)`);
+  }
+  for (const ws of socks) ws.terminate();
+  await hub.stop();
+  return { baseMb: base / 1024, points: out };
+}
+
+async function startup(args: string[], runs: number) {
+  const ready: number[] = [];
+  const rss: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const dir = fs.mkdtempSync(path.join(tmp, 'start-'));
+    const hub = await start(args, hubEnv(dir), `hub-start-${i}`);
+    ready.push(hub.readyMs);
+    await sleep(1000);
+    rss.push(rssKb(hub.proc.pid!) / 1024);
+    await hub.stop();
+  }
+  ready.sort((a, b) => a - b);
+  rss.sort((a, b) => a - b);
+  return { readyMs: pct(ready, 50), rssMb: pct(rss, 50), runs };
+}
+
+/** A hub on a fresh database with offers for an HTTP run and a WebSocket run. */
+async function decisionRuns(synchronous: 'NORMAL' | 'FULL') {
+  const dir = fs.mkdtempSync(path.join(tmp, `hub-${synchronous}-`));
+  const per = Math.ceil(OFFERS_PER_RUN / CONNECTIONS);
+  log(`seeding ${2 * per * CONNECTIONS} open tasks with one pending offer each (${synchronous})`);
+  const seed = seedDatabase(path.join(dir, 'valence.db'), { http: [CONNECTIONS, per, 'http'], ws: [CONNECTIONS, per, 'ws'], fanout: [1000, 0, 'fanout'] });
+  const hub = await start(hubArgs(`hub-${synchronous}`), hubEnv(dir, { VALENCE_SYNCHRONOUS: synchronous }), `hub-${synchronous}`);
+  const out: Record<string, unknown> = {};
+  if (want('http') || synchronous === 'FULL') {
+    log(`HTTP accepts (${synchronous}): ${WARMUP} s warm-up, ${SECONDS} s measured`);
+    await httpDecisions(hub.url, seed.groups.http, WARMUP);
+    out.http = await httpDecisions(hub.url, seed.groups.http, SECONDS);
+  }
+  if (want('ws') || synchronous === 'FULL') {
+    log(`WebSocket accepts (${synchronous}): ${WARMUP} s warm-up, ${SECONDS} s measured`);
+    await wsDecisions(hub.wsUrl, seed.groups.ws, WARMUP);
+    out.ws = await wsDecisions(hub.wsUrl, seed.groups.ws, SECONDS);
+  }
+  if (synchronous === 'NORMAL' && want('fanout')) {
+    log(`fan-out: ${ROUNDS} tasks, each matched to 1000 connected agents`);
+    out.fanout = await fanout(hub, seed.buyerKey, seed.groups.fanout, ROUNDS);
+  }
+  await hub.stop();
+  return out;
+}
+
+// ---- the run ----
+if (!fs.existsSync(HUB)) throw new Error('dist/server.mjs is missing: run npm run build (npm ci does it)');
+const t0 = Date.now();
+const results: Record<string, unknown> = { machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, at: new Date().toISOString() } };
+
+if (want('baseline')) {
+  log(`bare node:http baseline: ${WARMUP} s warm-up, ${SECONDS} s measured`);
+  const bare = await start([path.join(root, 'bench', 'baseline.mjs')], {}, 'baseline');
+  await cannon(bare.url, WARMUP);
+  results.baseline = await cannon(bare.url, SECONDS);
+  await bare.stop();
+}
+results.NORMAL = await decisionRuns('NORMAL');
+if (want('memory')) {
+  log('memory per connected agent');
+  results.memory = await memory([1000, 10_000]);
+}
+if (want('startup')) {
+  log('start-up: spawn to listening, idle RSS (5 fresh starts of what npm start runs)');
+  results.startup = await startup([HUB], 5);
+  results.startupTsx = await startup(['--import', 'tsx', 'server.ts'], 1);
+}
+if (want('full')) results.FULL = await decisionRuns('FULL');
+
+// ---- the table ----
+const base = (results.baseline as Throughput | undefined)?.rps;
+const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '–');
+const ratio = (rps: number) => (base ? f(rps / base, 3) : '–');
+const rows: string[][] = [];
+const tp = (name: string, t: (Throughput & { exhausted?: boolean }) | undefined, target: string) => {
+  if (!t) return;
+  rows.push([name, `${f(t.rps, 0)} req/s`, `${f(t.p50, 2)} ms`, `${f(t.p99, 2)} ms`, ratio(t.rps), target + (t.bad ? ` (${t.bad} failed)` : '') + (t.exhausted ? ' (ran out of offers)' : '')]);
+};
+tp('bare node:http baseline', results.baseline as Throughput, '');
+const N = results.NORMAL as Record<string, Throughput>;
+const F = (results.FULL ?? {}) as Record<string, Throughput>;
+tp('accept over HTTP, NORMAL', N.http, '≥ 0.25 × baseline, p99 < 10 ms');
+tp('accept over WebSocket, NORMAL', N.ws, '');
+tp('accept over HTTP, FULL', F.http, '≥ 0.12 × baseline');
+tp('accept over WebSocket, FULL', F.ws, '');
+const fo = N.fanout as unknown as { p50: number; p99: number; rounds: number } | undefined;
+if (fo) rows.push([`fan-out to 1000 agents (${fo.rounds} rounds)`, '', `${f(fo.p50, 1)} ms`, `${f(fo.p99, 1)} ms`, '', 'last frame p99 < 25 ms']);
+const mem = results.memory as { baseMb: number; points: { n: number; kbPerAgent: number; rssMb: number }[] } | undefined;
+for (const p of mem?.points ?? []) rows.push([`memory per connected agent at ${p.n}`, `${f(p.kbPerAgent, 1)} KB`, `RSS ${f(p.rssMb, 1)} MB`, '', '', p.n >= 10_000 ? '≤ 10 KB' : '']);
+const st = results.startup as { readyMs: number; rssMb: number; runs: number } | undefined;
+if (st) rows.push([`idle RSS / spawn to listening (npm start, median of ${st.runs})`, `${f(st.rssMb, 1)} MB`, `${f(st.readyMs, 0)} ms`, '', '', '≤ 64 MB, ≤ 150 ms']);
+const tsx = results.startupTsx as { readyMs: number; rssMb: number } | undefined;
+if (tsx) rows.push(['  for comparison: node --import tsx server.ts', `${f(tsx.rssMb, 1)} MB`, `${f(tsx.readyMs, 0)} ms`, '', '', '']);
+
+const head = ['measure', 'throughput / size', 'p50', 'p99', 'ratio', 'target'];
+const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+const m = results.machine as { cpus: number; model: string; memGiB: number; node: string };
+process.stdout.write(`\nValence bench — ${m.cpus} × ${m.model}, ${m.memGiB} GiB, Node ${m.node}, ${CONNECTIONS} connections, ${SECONDS} s runs, ${Math.round((Date.now() - t0) / 1000)} s in all\n\n`);
+process.stdout.write([line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n') + '\n');
+if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify(results, null, 2));
+process.exit(0);

@@ -1,0 +1,70 @@
+// Fills a fresh hub database before the hub starts: agents with real keys, a buyer, and open tasks
+// each holding one PENDING offer, so that every accept in a run decides a distinct offer.
+// Rows go in with plain SQL in one transaction (the API would take minutes for 500 000 offers);
+// the hub migrates and reads the same file when it starts.
+import { openDatabase } from '../lib/storage/index.ts';
+import { newId, newKey } from '../lib/domain/util.ts';
+import { offerMessage } from '../lib/domain/views.ts';
+
+export interface SeededAgent {
+  userId: string;
+  key: string;
+  /** Offer ids this agent may accept, in order. */
+  offers: string[];
+}
+
+export interface Seed {
+  buyerKey: string;
+  /** Agents by group name. */
+  groups: Record<string, SeededAgent[]>;
+}
+
+/** groups: name -> [agent count, offers per agent, category]. */
+export function seedDatabase(file: string, groups: Record<string, [number, number, string]>): Seed {
+  const db = openDatabase(file);
+  const at = new Date().toISOString();
+  const expires = new Date(Date.now() + 7 * 86400_000).toISOString();
+  const insertUser = db.prepare(
+    `INSERT INTO users (id, role, name, email, password_hash, key_hash, key_prefix, category, created_at) VALUES (?, ?, ?, NULL, NULL, ?, ?, ?, ?)`,
+  );
+  const insertAgent = db.prepare(
+    `INSERT INTO agent_profiles (id, user_id, name, category, key_hash, key_prefix, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const insertTask = db.prepare(
+    `INSERT INTO tasks (id, buyer_id, title, description, category, offer_ttl_seconds, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 604800, 'OPEN', ?, ?)`,
+  );
+  const insertOffer = db.prepare(
+    `INSERT INTO match_offers (id, task_id, worker_user_id, status, message, created_at, expires_at) VALUES (?, ?, ?, 'PENDING', ?, ?, ?)`,
+  );
+  const buyer = newKey('buyer');
+  const buyerId = newId();
+  const out: Seed = { buyerKey: buyer.key, groups: {} };
+  db.tx(() => {
+    insertUser.run(buyerId, 'BUYER', 'bench buyer', buyer.hash, buyer.prefix, null, at);
+    let n = 0;
+    for (const [group, [count, perAgent, category]] of Object.entries(groups)) {
+      const agents: SeededAgent[] = [];
+      for (let i = 0; i < count; i++) {
+        const k = newKey('agent');
+        const userId = newId();
+        const name = `${group}-${i}`;
+        insertUser.run(userId, 'AGENT', name, null, null, category, at);
+        insertAgent.run(newId(), userId, name, category, k.hash, k.prefix, at);
+        const offers: string[] = [];
+        for (let j = 0; j < perAgent; j++) {
+          const taskId = newId();
+          const offerId = newId();
+          const task = { title: `bench task ${n++}`, description: 'Summarise the attached notes in three lines.', category, deadline: null };
+          insertTask.run(taskId, buyerId, task.title, task.description, category, at, at);
+          insertOffer.run(offerId, taskId, userId, offerMessage(task, offerId, expires), at, expires);
+          offers.push(offerId);
+        }
+        agents.push({ userId, key: k.key, offers });
+      }
+      out.groups[group] = agents;
+    }
+  });
+  db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  db.close();
+  return out;
+}
