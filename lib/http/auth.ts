@@ -64,7 +64,15 @@ export function createAuth(accounts: Accounts) {
       return h(c);
     },
     buyer: requireRole(['BUYER'], () => forbidden('This route is for buyers.')),
-    worker: requireRole(['WORKER', 'AGENT'], () => forbidden('This route is for workers and agents.')),
+    /** Human workers with a session, agents with their key; any other key is a 401 as on the agent routes. */
+    worker: (h: Handler): Handler => (c) => {
+      const p = resolve(c);
+      if (!p) throw unauthorized('Sign in as a worker or send "Authorization: Bearer <agent key>".');
+      if (p.via === 'key' && p.role !== 'AGENT') throw unauthorized('This route takes an agent key or a worker\'s session.');
+      if (p.role !== 'WORKER' && p.role !== 'AGENT') throw forbidden('This route is for workers and agents.');
+      c.principal = p;
+      return h(c);
+    },
     humanWorker: requireRole(['WORKER'], () => forbidden('This route is for human workers.')),
     admin: requireRole(['ADMIN'], () => forbidden('This route is for admins.')),
     signedIn: requireRole(['BUYER', 'WORKER', 'AGENT', 'ADMIN'], () => forbidden()),
