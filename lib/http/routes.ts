@@ -4,6 +4,7 @@ import type { HubConfig } from '../config.ts';
 import { createAuth, registrationGate, SESSION_COOKIE } from './auth.ts';
 import type { Call, Reply, Route } from './core.ts';
 import { setupRoutes } from '../web/setup.ts';
+import { webRoutes } from '../web/index.ts';
 import type { Gateway } from '../gateway/index.ts';
 import { internalPublish } from './publish.ts';
 
@@ -18,7 +19,8 @@ export interface RouteDeps {
   gateway: Gateway;
 }
 
-export function buildRoutes({ domain, cfg, setup, health, gateway }: RouteDeps): Route[] {
+export function buildRoutes(deps: RouteDeps): Route[] {
+  const { domain, cfg, setup, health, gateway } = deps;
   const { accounts, tasks, offers, assignments } = domain;
   const auth = createAuth(accounts);
   const { agent, buyer, worker, humanWorker, admin, signedIn } = auth;
@@ -94,5 +96,6 @@ export function buildRoutes({ domain, cfg, setup, health, gateway }: RouteDeps):
     { method: 'POST', pattern: '/internal/publish', handler: internalPublish(cfg, accounts, gateway) },
 
     ...setupRoutes(accounts, setup),
+    ...webRoutes(deps),
   ];
 }
