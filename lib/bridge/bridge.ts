@@ -1,6 +1,6 @@
 // Wires the bridge together: the hub link, the record of offers, the hand-over to OpenClaw and the
 // local API. bridge.ts (the program) only reads the configuration and calls startBridge.
-import type { BridgeConfig } from './config.ts';
+import { hubSocketUrl, type BridgeConfig } from './config.ts';
 import { HubLink, DEFAULT_TIMINGS, type LinkTimings, type HubReply } from './hub-link.ts';
 import { Handover, DEFAULT_HANDOVER_TIMINGS, type HandoverTimings } from './handover.ts';
 import { OpenClawClient } from './openclaw.ts';
@@ -41,7 +41,8 @@ export interface Bridge {
 // Hub error codes that mean the offer is not pending any more, so the bridge can forget it.
 const OFFER_SETTLED = new Set(['offer_not_found', 'offer_expired', 'task_already_assigned', 'task_not_open', 'offer_not_pending']);
 
-export async function startBridge(cfg: BridgeConfig, opts: BridgeOptions = {}): Promise<Bridge> {
+export async function startBridge(config: BridgeConfig, opts: BridgeOptions = {}): Promise<Bridge> {
+  const cfg = { ...config, wsUrl: hubSocketUrl(config.wsUrl) };
   const log = opts.log ?? makeLogger(cfg.logLevel);
   let lastError: BridgeStatus['lastError'] = null;
   const noteError = (source: string, message: string) => {

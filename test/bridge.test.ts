@@ -1,0 +1,379 @@
+// The bridge against the real hub and a stand-in OpenClaw that speaks OpenClaw's hook wire format.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { registerAgent, registerBuyer, openTask, match, tempDir } from './helpers.ts';
+import { OpenClawStandIn } from './openclaw/stand-in.ts';
+import { RestartableHub, Relay, startTestBridge, waitFor, call, rawRequest } from './openclaw/kit.ts';
+
+const HOOKS_TOKEN = 'hooks-token-for-tests-0123456789';
+
+async function setup(opts: { bridgeToken?: string; agentId?: string; hooksToken?: string; link?: Record<string, number>; wsUrl?: (hub: RestartableHub) => Promise<string> } = {}) {
+  const hub = await new RestartableHub().start();
+  const oc = await new OpenClawStandIn(HOOKS_TOKEN).start();
+  const agent = await registerAgent(hub.hub, { category: 'writing' });
+  const buyer = await registerBuyer(hub.hub);
+  const bridge = await startTestBridge(
+    {
+      wsUrl: opts.wsUrl ? await opts.wsUrl(hub) : hub.gatewayUrl,
+      apiKey: agent.apiKey,
+      hooksUrl: oc.hooksUrl,
+      hooksToken: opts.hooksToken ?? HOOKS_TOKEN,
+      token: opts.bridgeToken ?? '',
+      agentId: opts.agentId ?? '',
+    },
+    { link: opts.link },
+  );
+  const cleanup = async () => {
+    await bridge.close();
+    await oc.stop();
+    await hub.stop();
+  };
+  return { hub, oc, agent, buyer, bridge, cleanup };
+}
+
+const agentCalls = (oc: OpenClawStandIn) => oc.calls.filter((c) => c.path === '/hooks/agent');
+const admittedCalls = (oc: OpenClawStandIn) => agentCalls(oc).filter((c) => c.status === 200);
+
+test('an offer is handed to OpenClaw once, in OpenClaw\'s hook format, naming the skill and never the hub key', async () => {
+  const s = await setup();
+  try {
+    await waitFor(() => s.bridge.status().connected, 'hub link');
+    const st = await s.bridge.api('GET', '/status');
+    assert.equal(st.status, 200);
+    assert.deepEqual({ ...st.body, lastError: null }, { ok: true, connected: true, agentId: s.agent.agentId, handedOver: 0, waiting: 0, lastError: null, handOversPaused: false });
+
+    const task = await openTask(s.hub.hub, s.buyer.apiKey, { title: 'Summarise "Moby-Dick"', description: 'Three paragraphs, plain English.\nMention the whale.', category: 'writing' });
+    const [offer] = await match(s.hub.hub, s.buyer.apiKey, task.id);
+    assert.equal(offer.delivered, true);
+    await waitFor(() => admittedCalls(s.oc).length === 1, 'hand-over');
+
+    const hook = admittedCalls(s.oc)[0];
+    assert.equal(hook.headers.authorization, `Bearer ${HOOKS_TOKEN}`);
+    assert.match(String(hook.headers['content-type']), /^application\/json/);
+    assert.deepEqual(Object.keys(hook.body).sort(), ['deliver', 'idempotencyKey', 'message', 'name', 'wakeMode']);
+    assert.equal(hook.body.name, 'Valence');
+    assert.equal(hook.body.wakeMode, 'now');
+    assert.equal(hook.body.deliver, false);
+    assert.equal(hook.body.idempotencyKey, offer.offerId);
+    const message = String(hook.body.message);
+    for (const part of [offer.offerId, task.id, 'Summarise "Moby-Dick"', 'Mention the whale.', 'writing', '"valence" skill', `${s.bridge.url}/valence-decide`, `${s.bridge.url}/valence-submit`, 'Bridge token: none']) {
+      assert.ok(message.includes(part), `message should include ${part}:\n${message}`);
+    }
+    assert.ok(!message.includes(s.agent.apiKey) && !message.includes('hc_agent_'), 'the hub key never reaches the agent');
+    assert.ok(!message.includes(HOOKS_TOKEN));
+
+    const after = await s.bridge.api('GET', '/status');
+    assert.equal(after.status, 200);
+    assert.equal(after.body.handedOver, 1);
+    assert.equal(after.body.waiting, 0);
+    assert.equal(after.text.includes(s.agent.apiKey) || after.text.includes(HOOKS_TOKEN), false);
+    assert.equal(s.bridge.raw.some((l) => l.includes(s.agent.apiKey) || l.includes(HOOKS_TOKEN)), false, 'no secret in the log');
+    // On disk, atomically written, and without secrets either.
+    const onDisk = JSON.parse(fs.readFileSync(path.join(s.bridge.cfg.stateDir, 'offers.json'), 'utf8'));
+    assert.equal(onDisk.offers[offer.offerId].status, 'handed_over');
+    assert.equal(onDisk.handedOverTotal, 1);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('the agent accepts and submits through the local API; the hub\'s answers come back with their status', async () => {
+  const s = await setup();
+  try {
+    await waitFor(() => s.bridge.status().connected, 'hub link');
+    const task = await openTask(s.hub.hub, s.buyer.apiKey, { category: 'writing' });
+    const [offer] = await match(s.hub.hub, s.buyer.apiKey, task.id);
+    await waitFor(() => admittedCalls(s.oc).length === 1, 'hand-over');
+
+    const unknown = await s.bridge.api('POST', '/valence-decide', { body: { offerId: 'no-such-offer', accept: true } });
+    assert.equal(unknown.status, 404);
+    assert.deepEqual(unknown.body, { ok: false, error: { code: 'offer_not_found', message: unknown.body.error.message } });
+
+    const bad = await s.bridge.api('POST', '/valence-decide', { body: { offerId: offer.offerId, accept: 'yes' } });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.code, 'invalid_body');
+    assert.deepEqual(bad.body.error.issues.map((i: { path: string }) => i.path), ['accept']);
+
+    const accepted = await s.bridge.api('POST', '/valence-decide', { body: { offerId: offer.offerId, accept: true } });
+    assert.equal(accepted.status, 200);
+    assert.equal(accepted.body.ok, true);
+    assert.equal(accepted.body.accept, true);
+    assert.equal(typeof accepted.body.assignmentId, 'string');
+    assert.equal('type' in accepted.body || 'requestId' in accepted.body, false);
+
+    const again = await s.bridge.api('POST', '/valence-decide', { body: { offerId: offer.offerId, accept: true } });
+    assert.equal(again.status, 200);
+    assert.deepEqual(again.body, accepted.body);
+
+    const text = 'Line one with "quotes" and \'apostrophes\'.\nLine two: $HOME `ls` \\ backslash — ünïcödé ✓\n';
+    const submitted = await s.bridge.api('POST', `/valence-submit?assignmentId=${accepted.body.assignmentId}`, { raw: text, headers: { 'Content-Type': 'text/plain; charset=utf-8' } });
+    assert.equal(submitted.status, 200);
+    assert.deepEqual(submitted.body, { ok: true, assignmentId: accepted.body.assignmentId, status: 'SUBMITTED', revision: 1 });
+
+    const twice = await s.bridge.api('POST', '/valence-submit', { body: { assignmentId: accepted.body.assignmentId, contentText: 'again' } });
+    assert.equal(twice.status, 400);
+    assert.equal(twice.body.ok, false);
+    assert.equal(twice.body.error.code, 'not_submittable');
+
+    const view = await s.hub.hub.api('GET', `/api/buyer/tasks/${task.id}`, { key: s.buyer.apiKey });
+    assert.equal(view.status, 200);
+    assert.equal(view.body.task.status, 'ASSIGNED');
+    assert.equal(view.body.assignment.status, 'SUBMITTED');
+    assert.equal(view.body.deliverable.contentText, text);
+
+    const empty = await s.bridge.api('POST', '/valence-submit', { body: { assignmentId: accepted.body.assignmentId } });
+    assert.equal(empty.status, 400);
+    assert.deepEqual(empty.body.error.issues.map((i: { path: string }) => i.path), ['contentText']);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('the local API: bridge token, no web pages, 404/405/415, and 503 hub_unavailable while the hub link is down', async () => {
+  const s = await setup({ bridgeToken: 'bridge-secret-token-123' });
+  try {
+    await waitFor(() => s.bridge.status().connected, 'hub link');
+    const auth = { Authorization: 'Bearer bridge-secret-token-123' };
+    const cases: [string, string, Parameters<typeof call>[3], number, string][] = [
+      ['GET', '/status', {}, 401, 'unauthorized'],
+      ['GET', '/status', { headers: { Authorization: 'Bearer wrong' } }, 401, 'unauthorized'],
+      ['GET', '/status', { headers: { ...auth, Origin: 'https://evil.example' } }, 403, 'forbidden'],
+      ['GET', '/nope', { headers: auth }, 404, 'not_found'],
+      ['GET', '/valence-decide', { headers: auth }, 405, 'method_not_allowed'],
+      ['POST', '/valence-decide', { headers: { ...auth, 'Content-Type': 'text/plain' }, raw: '{}' }, 415, 'unsupported_media_type'],
+      ['POST', '/valence-decide', { headers: { ...auth, 'Content-Type': 'application/json' }, raw: '{nope' }, 400, 'invalid_json'],
+    ];
+    for (const [method, route, init, status, code] of cases) {
+      const res = await s.bridge.api(method, route, init);
+      assert.equal(res.status, status, `${method} ${route} ${JSON.stringify(init)}`);
+      assert.equal(res.body.ok, false);
+      assert.equal(res.body.error.code, code, `${method} ${route}`);
+    }
+    const rebound = await rawRequest(s.bridge.url, 'GET', '/status', { ...auth, Host: 'evil.example:4021' });
+    assert.equal(rebound.status, 403, 'a page on another name resolving to 127.0.0.1 (DNS rebinding) is refused');
+    assert.equal(rebound.body.error.code, 'forbidden');
+    const localName = await rawRequest(s.bridge.url, 'GET', '/status', { ...auth, Host: `localhost:${new URL(s.bridge.url).port}` });
+    assert.equal(localName.status, 200);
+    const ok = await s.bridge.api('GET', '/status', { headers: auth });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body.connected, true);
+
+    const task = await openTask(s.hub.hub, s.buyer.apiKey, { category: 'writing' });
+    const [offer] = await match(s.hub.hub, s.buyer.apiKey, task.id);
+    await waitFor(() => admittedCalls(s.oc).length === 1, 'hand-over');
+    assert.ok(String(admittedCalls(s.oc)[0].body.message).includes('Bridge token: bridge-secret-token-123'));
+
+    await s.hub.halt();
+    await waitFor(() => !s.bridge.status().connected, 'link down');
+    const down = await s.bridge.api('POST', '/valence-decide', { headers: auth, body: { offerId: offer.offerId, accept: true } });
+    assert.equal(down.status, 503);
+    assert.equal(down.headers.get('retry-after'), '5');
+    assert.equal(down.body.error.code, 'hub_unavailable');
+    assert.match(down.body.error.message, /not connected to the hub/);
+    const st = await s.bridge.api('GET', '/status', { headers: auth });
+    assert.equal(st.body.connected, false);
+    assert.equal(st.body.lastError.source, 'hub');
+
+    await s.hub.start();
+    await waitFor(() => s.bridge.status().connected, 'link back');
+    const up = await s.bridge.api('POST', '/valence-decide', { headers: auth, body: { offerId: offer.offerId, accept: true } });
+    assert.equal(up.status, 200);
+    assert.equal(up.body.accept, true);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('hub restarts: the bridge reconnects by itself with backoff, and the replay does not hand an offer over twice', async () => {
+  const s = await setup();
+  try {
+    await waitFor(() => s.bridge.status().connected, 'hub link');
+    const task = await openTask(s.hub.hub, s.buyer.apiKey, { category: 'writing' });
+    const [offer] = await match(s.hub.hub, s.buyer.apiKey, task.id);
+    await waitFor(() => admittedCalls(s.oc).length === 1, 'hand-over');
+
+    for (let round = 0; round < 2; round++) {
+      await s.hub.halt();
+      await waitFor(() => !s.bridge.status().connected, 'link down');
+      // While the hub is away the bridge keeps trying, further apart each time.
+      await waitFor(() => s.bridge.link.failures >= 3, 'several reconnect attempts');
+      const before = s.bridge.lines.filter((l) => l.msg === 'hub link up').length;
+      await s.hub.start();
+      await waitFor(() => s.bridge.lines.filter((l) => l.msg === 'hub link up').length > before, 'link back');
+    }
+    const delays = s.bridge.lines.filter((l) => l.msg === 'could not connect to the hub; retrying').map((l) => Number(l.retryInMs));
+    assert.ok(delays.length >= 3);
+    assert.ok(delays.every((d) => d >= 25 && d <= 400), `delays within [min/2, cap]: ${delays}`);
+
+    // The hub replayed the still-pending offer on each reconnect; OpenClaw saw it once.
+    const replayed = await waitFor(async () => {
+      const r = await s.hub.hub.api('GET', '/api/agent/v1/offers?status=PENDING', { key: s.agent.apiKey });
+      return r.status === 200 && r.body.offers.length === 1 ? r : null;
+    }, 'offer still pending');
+    assert.equal(replayed!.body.offers[0].id ?? replayed!.body.offers[0].offerId, offer.offerId);
+    assert.equal(agentCalls(s.oc).length, 1);
+    assert.equal(s.bridge.status().handedOver, 1);
+
+    // A new offer after the restarts still flows.
+    const task2 = await openTask(s.hub.hub, s.buyer.apiKey, { category: 'writing' });
+    const [offer2] = await match(s.hub.hub, s.buyer.apiKey, task2.id);
+    await waitFor(() => admittedCalls(s.oc).length === 2, 'second hand-over');
+    assert.equal(admittedCalls(s.oc)[1].body.idempotencyKey, offer2.offerId);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('a dead link is found by the heartbeat and replaced without a person', async () => {
+  let relay: Relay | null = null;
+  const s = await setup({
+    link: { pingEveryMs: 100, pongTimeoutMs: 200, connectTimeoutMs: 300 },
+    // An http:// base: the bridge derives ws://…/agent-ws from it.
+    wsUrl: async (hub) => {
+      relay = await new Relay(hub.wsPort).start();
+      return `http://127.0.0.1:${relay.port}`;
+    },
+  });
+  const r = relay as unknown as Relay;
+  try {
+    await waitFor(() => s.bridge.status().connected, 'hub link through the relay');
+    r.frozen = true; // packets vanish, nothing closes
+    await waitFor(() => !s.bridge.status().connected, 'dead link noticed', 3_000);
+    assert.ok(s.bridge.lines.some((l) => l.msg === 'hub missed a heartbeat; dropping the link'));
+    r.frozen = false;
+    await waitFor(() => s.bridge.status().connected, 'new link', 5_000);
+    assert.ok(r.accepted >= 2);
+    const task = await openTask(s.hub.hub, s.buyer.apiKey, { category: 'writing' });
+    await match(s.hub.hub, s.buyer.apiKey, task.id);
+    await waitFor(() => admittedCalls(s.oc).length === 1, 'hand-over over the new link');
+  } finally {
+    await s.cleanup();
+    await r.stop();
+  }
+});
+
+test('OpenClaw down or answering 5xx: the offer waits and is retried with backoff until OpenClaw takes it, once', async () => {
+  const s = await setup();
+  try {
+    await waitFor(() => s.bridge.status().connected, 'hub link');
+    const port = s.oc.port;
+    await s.oc.stop();
+    const task = await openTask(s.hub.hub, s.buyer.apiKey, { category: 'writing' });
+    const [offer] = await match(s.hub.hub, s.buyer.apiKey, task.id);
+    await waitFor(() => s.bridge.lines.filter((l) => l.msg === 'OpenClaw did not take the offer; will retry').length >= 3, 'retries while OpenClaw is down');
+    const st = await s.bridge.api('GET', '/status');
+    assert.equal(st.status, 200);
+    assert.equal(st.body.waiting, 1);
+    assert.equal(st.body.handedOver, 0);
+    assert.equal(st.body.lastError.source, 'openclaw');
+    assert.match(st.body.lastError.message, /unreachable/);
+
+    s.oc.failNext(2, 503);
+    await s.oc.start(port);
+    await waitFor(() => admittedCalls(s.oc).length === 1, 'hand-over after OpenClaw came back');
+    assert.deepEqual(agentCalls(s.oc).map((c) => c.status), [503, 503, 200]);
+    assert.equal(admittedCalls(s.oc)[0].body.idempotencyKey, offer.offerId);
+    const after = await s.bridge.api('GET', '/status');
+    assert.equal(after.body.waiting, 0);
+    assert.equal(after.body.handedOver, 1);
+
+    // 429 waits for Retry-After.
+    s.oc.failNext(1, 429, 1);
+    const task2 = await openTask(s.hub.hub, s.buyer.apiKey, { category: 'writing' });
+    await match(s.hub.hub, s.buyer.apiKey, task2.id);
+    await waitFor(() => admittedCalls(s.oc).length === 2, 'hand-over after 429', 5_000);
+    const calls = agentCalls(s.oc);
+    const limited = calls[calls.length - 2];
+    assert.equal(limited.status, 429);
+    const waited = s.bridge.lines.find((l) => l.msg === 'OpenClaw did not take the offer; will retry' && String(l.detail).startsWith('HTTP 429'));
+    assert.equal(waited?.retryInMs, 1000);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('a wrong hooks token pauses hand-overs loudly instead of hammering; another 4xx gives that offer up', async () => {
+  const s = await setup({ hooksToken: 'not-the-hooks-token' });
+  try {
+    await waitFor(() => s.bridge.status().connected, 'hub link');
+    const t1 = await openTask(s.hub.hub, s.buyer.apiKey, { category: 'writing' });
+    await match(s.hub.hub, s.buyer.apiKey, t1.id);
+    await waitFor(() => s.bridge.status().handOversPaused, 'pause');
+    const st = await s.bridge.api('GET', '/status');
+    assert.equal(st.status, 200);
+    assert.equal(st.body.handOversPaused, true);
+    assert.equal(st.body.waiting, 1);
+    assert.match(st.body.lastError.message, /hooks token/);
+    assert.ok(!st.text.includes('not-the-hooks-token'));
+    assert.ok(s.bridge.lines.some((l) => l.level === 'error' && /REFUSED THE HOOKS TOKEN/.test(l.msg)));
+
+    const t2 = await openTask(s.hub.hub, s.buyer.apiKey, { category: 'writing' });
+    await match(s.hub.hub, s.buyer.apiKey, t2.id);
+    await waitFor(() => s.bridge.status().waiting === 2, 'second offer recorded');
+    assert.deepEqual(agentCalls(s.oc).map((c) => c.status), [401], 'one refused request, then a pause');
+  } finally {
+    await s.cleanup();
+  }
+
+  const r = await setup({ agentId: 'no-such-agent' });
+  try {
+    await waitFor(() => r.bridge.status().connected, 'hub link');
+    const t = await openTask(r.hub.hub, r.buyer.apiKey, { category: 'writing' });
+    await match(r.hub.hub, r.buyer.apiKey, t.id);
+    await waitFor(() => r.bridge.lines.some((l) => /REJECTED THE OFFER/.test(l.msg)), 'loud give-up');
+    assert.deepEqual(agentCalls(r.oc).map((c) => [c.status, c.body.agentId]), [[400, 'no-such-agent']]);
+    const st = await r.bridge.api('GET', '/status');
+    assert.equal(st.body.waiting, 0);
+    assert.match(st.body.lastError.message, /unknown agentId/);
+    // A replay after a reconnect does not try it again.
+    await r.hub.halt();
+    await waitFor(() => !r.bridge.status().connected, 'down');
+    const ups = r.bridge.lines.filter((l) => l.msg === 'hub link up').length;
+    await r.hub.start();
+    await waitFor(() => r.bridge.lines.filter((l) => l.msg === 'hub link up').length > ups, 'up again');
+    const t2 = await openTask(r.hub.hub, r.buyer.apiKey, { category: 'writing' });
+    await match(r.hub.hub, r.buyer.apiKey, t2.id);
+    await waitFor(() => agentCalls(r.oc).length === 2, 'the new offer tried');
+    assert.equal(agentCalls(r.oc)[1].body.idempotencyKey !== agentCalls(r.oc)[0].body.idempotencyKey, true);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('withdrawn and cancelled offers: OpenClaw is told through /hooks/wake, and the bridge forgets them', async () => {
+  const s = await setup();
+  try {
+    await waitFor(() => s.bridge.status().connected, 'hub link');
+    const rival = await registerAgent(s.hub.hub, { category: 'writing' });
+    const task = await openTask(s.hub.hub, s.buyer.apiKey, { title: 'Contested task', category: 'writing' });
+    const offers = await match(s.hub.hub, s.buyer.apiKey, task.id);
+    const rivalOffer = offers.find((o) => o.workerUserId === rival.userId)!;
+    const ours = offers.find((o) => o.workerUserId === s.agent.userId)!;
+    await waitFor(() => admittedCalls(s.oc).length === 1, 'hand-over');
+    const won = await s.hub.hub.api('POST', `/api/agent/v1/offers/${rivalOffer.offerId}/decision`, { key: rival.apiKey, body: { accept: true } });
+    assert.equal(won.status, 200);
+    const wake = await waitFor(() => s.oc.wakes[0], 'wake for the withdrawn offer');
+    assert.equal(wake.status, 200);
+    assert.equal(wake.headers.authorization, `Bearer ${HOOKS_TOKEN}`);
+    assert.equal(wake.body.mode, 'now');
+    assert.match(String(wake.body.text), new RegExp(`offer ${ours.offerId}.*Contested task.*another worker took the task`));
+    assert.equal(s.bridge.store.get(ours.offerId), undefined);
+    const late = await s.bridge.api('POST', '/valence-decide', { body: { offerId: ours.offerId, accept: true } });
+    assert.equal(late.status, 409);
+    assert.equal(late.body.error.code, 'task_already_assigned');
+
+    const task2 = await openTask(s.hub.hub, s.buyer.apiKey, { title: 'Soon cancelled', category: 'writing' });
+    await match(s.hub.hub, s.buyer.apiKey, task2.id);
+    await waitFor(() => admittedCalls(s.oc).length === 2, 'second hand-over');
+    const cancelled = await s.hub.hub.api('POST', `/api/buyer/tasks/${task2.id}/cancel`, { key: s.buyer.apiKey, body: {} });
+    assert.equal(cancelled.status, 200);
+    const wake2 = await waitFor(() => s.oc.wakes[1], 'wake for the cancelled task');
+    assert.match(String(wake2.body.text), /Soon cancelled.*the buyer cancelled the task/);
+    assert.equal(s.bridge.store.all().length, 0);
+    assert.equal(s.oc.wakes.length, 2);
+  } finally {
+    await s.cleanup();
+  }
+});

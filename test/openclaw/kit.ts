@@ -1,0 +1,184 @@
+// Plumbing shared by the bridge tests: a bridge started in-process with short timings, a hub that can
+// be restarted on the same ports and database, a TCP relay that can black-hole the link, and polling
+// with a deadline.
+import net from 'node:net';
+import http from 'node:http';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { startHub } from '../../lib/hub.ts';
+import { startBridge, type Bridge, type BridgeOptions } from '../../lib/bridge/bridge.ts';
+import type { BridgeConfig } from '../../lib/bridge/config.ts';
+import { startTestHub, tempDir, type TestHub } from '../helpers.ts';
+
+export const FAST: BridgeOptions = {
+  link: { minBackoffMs: 50, maxBackoffMs: 400, pingEveryMs: 5_000, pongTimeoutMs: 5_000, connectTimeoutMs: 2_000, requestTimeoutMs: 5_000 },
+  handover: { minBackoffMs: 50, maxBackoffMs: 400, authPauseMs: 60_000 },
+};
+
+/** Polls `fn` until it returns a truthy value, or fails with `what` after `ms`. */
+export async function waitFor<T>(fn: () => T | Promise<T>, what: string, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+      last = v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export interface LogLine {
+  level: string;
+  msg: string;
+  [k: string]: unknown;
+}
+
+export async function startTestBridge(cfg: Partial<BridgeConfig> & Pick<BridgeConfig, 'wsUrl' | 'apiKey' | 'hooksUrl' | 'hooksToken'>, opts: BridgeOptions = {}) {
+  const lines: LogLine[] = [];
+  const raw: string[] = [];
+  const full: BridgeConfig = {
+    agentId: '',
+    host: '127.0.0.1',
+    port: 0,
+    token: '',
+    stateDir: path.join(tempDir('valence-bridge-'), 'state'),
+    logLevel: 'info',
+    ...cfg,
+  };
+  const bridge = await startBridge(full, {
+    ...FAST,
+    ...opts,
+    link: { ...FAST.link, ...opts.link },
+    handover: { ...FAST.handover, ...opts.handover },
+    log: (level, msg, fields = {}) => {
+      const text = JSON.stringify({ at: new Date().toISOString(), level, msg, ...fields });
+      raw.push(text);
+      lines.push(JSON.parse(text));
+    },
+  });
+  return Object.assign(bridge as Bridge, { cfg: full, lines, raw, api: (method: string, route: string, init: { body?: unknown; raw?: string; headers?: Record<string, string> } = {}) => call(bridge.url, method, route, init) });
+}
+
+export async function call(base: string, method: string, route: string, init: { body?: unknown; raw?: string; headers?: Record<string, string> } = {}) {
+  const headers: Record<string, string> = { ...(init.headers ?? {}) };
+  let body: string | undefined;
+  if (init.raw !== undefined) body = init.raw;
+  else if (init.body !== undefined) {
+    body = JSON.stringify(init.body);
+    headers['Content-Type'] ??= 'application/json';
+  }
+  const res = await fetch(base + route, { method, headers, body });
+  const text = await res.text();
+  let parsed: any;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.status, headers: res.headers, body: parsed, text };
+}
+
+/** A request with a Host header of our choosing (fetch does not let one set it). */
+export function rawRequest(base: string, method: string, route: string, headers: Record<string, string>): Promise<{ status: number; body: any }> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: u.hostname, port: u.port, method, path: route, headers }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => {
+        let body: any;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A hub that can be stopped and started again on the same ports and database, like a service restart. */
+export class RestartableHub {
+  hub!: TestHub;
+  dir = '';
+  dbPath = '';
+  port = 0;
+  wsPort = 0;
+
+  async start() {
+    if (!this.hub) {
+      this.hub = await startTestHub();
+      this.dir = this.hub.dir;
+      this.dbPath = path.join(this.dir, 'valence.db');
+      this.port = Number(new URL(this.hub.url).port);
+      this.wsPort = Number(new URL(this.hub.gatewayUrl!).port);
+      return this;
+    }
+    const hub = await startHub({ dbPath: this.dbPath, host: '127.0.0.1', port: this.port, agentWsPort: this.wsPort, logLevel: 'silent' });
+    this.hub = Object.assign(hub, this.hub.api ? { dir: this.dir, api: this.hub.api, stop: this.hub.stop } : {}) as TestHub;
+    return this;
+  }
+
+  /** Stops the hub and keeps its database. */
+  async halt() {
+    await this.hub.close();
+  }
+
+  get gatewayUrl() {
+    return `ws://127.0.0.1:${this.wsPort}/agent-ws`;
+  }
+
+  async stop() {
+    await this.hub.stop();
+  }
+}
+
+/** A TCP relay between the bridge and the hub; freeze() swallows traffic both ways without closing, as a dead network does. */
+export class Relay {
+  server: net.Server;
+  port = 0;
+  frozen = false;
+  sockets = new Set<net.Socket>();
+  accepted = 0;
+
+  constructor(private targetPort: number) {
+    this.server = net.createServer((client) => {
+      this.accepted++;
+      const upstream = net.connect(this.targetPort, '127.0.0.1');
+      this.sockets.add(client).add(upstream);
+      const pipe = (from: net.Socket, to: net.Socket) =>
+        from.on('data', (d) => {
+          if (!this.frozen) to.write(d);
+        });
+      pipe(client, upstream);
+      pipe(upstream, client);
+      const end = () => {
+        client.destroy();
+        upstream.destroy();
+        this.sockets.delete(client);
+        this.sockets.delete(upstream);
+      };
+      client.on('close', end).on('error', end);
+      upstream.on('close', end).on('error', end);
+    });
+  }
+
+  async start() {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
+    this.port = (this.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  async stop() {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}
