@@ -28,10 +28,21 @@ export interface Reply {
 
 export type Handler = (c: Call) => Reply | Promise<Reply>;
 
+export interface RouteDoc {
+  summary: string;
+  auth: 'none' | 'agent' | 'buyer' | 'worker' | 'admin' | 'session' | 'loopback';
+  /** The zod schema that validates the body: the API description is made from it. */
+  body?: unknown;
+  query?: unknown;
+  status?: number;
+}
+
 export interface Route {
   method: string;
   pattern: string;
   handler: Handler;
+  /** Routes with a doc are listed in /api/openapi.json. */
+  doc?: RouteDoc;
 }
 
 interface CompiledRoute extends Route {

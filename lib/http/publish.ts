@@ -11,7 +11,7 @@ import { AppError, forbidden, unauthorized } from '../errors.ts';
 import type { Handler } from './core.ts';
 
 const frame = z.record(z.string(), z.unknown()).refine((f) => typeof f.type === 'string' && f.type.length > 0, { message: 'needs a string "type"' });
-const schema = z
+export const publishSchema = z
   .object({
     userId: z.string().min(1).max(128).optional(),
     agentId: z.string().min(1).max(128).optional(),
@@ -41,7 +41,7 @@ export function internalPublish(cfg: HubConfig, accounts: Accounts, gateway: Gat
       const h = c.req.headers.authorization ?? '';
       if (!h.startsWith('Bearer ') || !sameSecret(h.slice(7), cfg.publishToken)) throw unauthorized('Send the publish token as "Authorization: Bearer <VALENCE_PUBLISH_TOKEN>".');
     }
-    const v = parseInput(schema, await c.body());
+    const v = parseInput(publishSchema, await c.body());
     let userId = v.userId;
     if (v.agentId) {
       userId = accounts.agentUserId(v.agentId) ?? undefined;
