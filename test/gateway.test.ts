@@ -382,3 +382,32 @@ test('a raw TCP client that sends garbage does not disturb the hub', async () =>
   assert.equal(health.status, 200);
   assert.equal(health.body.status, 'ok');
 });
+
+test('an agent that stops reading is cut off without holding up the others', async () => {
+  const local = await startTestHub();
+  try {
+    const stuck = await registerAgent(local);
+    const other = await registerAgent(local);
+    const s = await connectAgent(local.wsUrl, stuck.apiKey);
+    const o = await connectAgent(local.wsUrl, other.apiKey);
+    // The stuck agent's client stops reading from its socket.
+    (s.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+    const big = { type: 'notice', text: 'x'.repeat(900 * 1024) };
+    let deliveredToStuck = 0;
+    for (let i = 0; i < 40; i++) {
+      const r = await local.api('POST', '/internal/publish', { body: { agentId: stuck.agentId, frame: big } });
+      assert.equal(r.status, 200);
+      deliveredToStuck += r.body.delivered;
+      if (r.body.delivered === 0) break;
+    }
+    assert.ok(deliveredToStuck < 40, 'the hub stopped queueing frames for the stuck socket');
+    const r = await local.api('POST', '/internal/publish', { body: { agentId: other.agentId, frame: { type: 'notice', n: 1 } } });
+    assert.deepEqual(r.body, { ok: true, delivered: 1 });
+    assert.deepEqual(await o.nextType('notice'), { type: 'notice', n: 1 });
+    (s.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    assert.equal((await s.closed).code, 1006);
+    o.close();
+  } finally {
+    await local.stop();
+  }
+});
