@@ -2,6 +2,8 @@
 // be restarted on the same ports and database, a TCP relay that can black-hole the link, and polling
 // with a deadline.
 import net from 'node:net';
+import process from 'node:process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -181,4 +183,69 @@ export class Relay {
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((r) => this.server.close(() => r()));
   }
+}
+
+export interface BridgeProcess {
+  url: string;
+  child: ChildProcess;
+  lines: LogLine[];
+  stderr: () => string;
+  exited: Promise<number | null>;
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
+}
+
+/** Runs the real program (`node --import tsx bridge.ts`, as `npm run valence-bridge` does) and waits for its listening line. */
+export async function spawnBridge(env: Record<string, string>, args: string[] = []): Promise<BridgeProcess> {
+  const root = path.resolve(import.meta.dirname, '..', '..');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bridge.ts', ...args], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', BRIDGE_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: LogLine[] = [];
+  let err = '';
+  let buf = '';
+  let url = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      try {
+        const parsed = JSON.parse(line);
+        lines.push(parsed);
+        const m = /listening on (http:\/\/\S+)/.exec(parsed.msg ?? '');
+        if (m) url = m[1];
+      } catch {
+        lines.push({ level: 'raw', msg: line });
+      }
+    }
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+    for (const line of d.toString().split('\n').filter(Boolean)) {
+      try {
+        lines.push(JSON.parse(line));
+      } catch {
+        // not a log line
+      }
+    }
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  let done = false;
+  void exited.then(() => (done = true));
+  await waitFor(() => url || done, 'the bridge to listen', 20_000);
+  if (!url) throw new Error(`the bridge exited before listening:\n${err}`);
+  return {
+    url,
+    child,
+    lines,
+    stderr: () => err,
+    exited,
+    stop: async (signal = 'SIGTERM') => {
+      if (!done) child.kill(signal);
+      return exited;
+    },
+  };
 }
