@@ -212,7 +212,7 @@ test('hub restarts: the bridge reconnects by itself with backoff, and the replay
       const r = await s.hub.hub.api('GET', '/api/agent/v1/offers?status=PENDING', { key: s.agent.apiKey });
       return r.status === 200 && r.body.offers.length === 1 ? r : null;
     }, 'offer still pending');
-    assert.equal(replayed!.body.offers[0].id ?? replayed!.body.offers[0].offerId, offer.offerId);
+    assert.equal(replayed.body.offers[0].id ?? replayed.body.offers[0].offerId, offer.offerId);
     assert.equal(agentCalls(s.oc).length, 1);
     assert.equal(s.bridge.status().handedOver, 1);
 

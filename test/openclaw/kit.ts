@@ -18,13 +18,13 @@ export const FAST: BridgeOptions = {
 };
 
 /** Polls `fn` until it returns a truthy value, or fails with `what` after `ms`. */
-export async function waitFor<T>(fn: () => T | Promise<T>, what: string, ms = 10_000): Promise<T> {
+export async function waitFor<T>(fn: () => T | Promise<T>, what: string, ms = 10_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + ms;
   let last: unknown;
   for (;;) {
     try {
       const v = await fn();
-      if (v) return v;
+      if (v) return v as NonNullable<T>;
       last = v;
     } catch (err) {
       last = err;
@@ -195,9 +195,10 @@ export interface BridgeProcess {
 }
 
 /** Runs the real program (`node --import tsx bridge.ts`, as `npm run valence-bridge` does) and waits for its listening line. */
-export async function spawnBridge(env: Record<string, string>, args: string[] = []): Promise<BridgeProcess> {
+export async function spawnBridge(env: Record<string, string>, args: string[] = [], runtime: 'node' | 'deno' = 'node'): Promise<BridgeProcess> {
   const root = path.resolve(import.meta.dirname, '..', '..');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bridge.ts', ...args], {
+  const [cmd, pre] = runtime === 'deno' ? [path.join(root, 'node_modules', '.bin', 'deno'), ['run', '-A']] : [process.execPath, ['--import', 'tsx']];
+  const child = spawn(cmd, [...pre, 'bridge.ts', ...args], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', BRIDGE_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
