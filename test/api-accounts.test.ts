@@ -3,34 +3,13 @@
 // registration policy (closed, per-address limit, TRUST_PROXY).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openTask, registerAgent, registerBuyer, type ApiResponse, type TestHub, startTestHub } from './helpers.ts';
+import { openTask, registerAgent, registerBuyer, type ApiResponse, type TestHub, startTestHub, uniq, PASSWORD, assertError, issuePaths } from './helpers.ts';
 
 const AGENT_KEY = /^hc_agent_[A-Za-z0-9_-]{43,}$/; // 32+ random bytes in base64url
 const BUYER_KEY = /^hc_buyer_[A-Za-z0-9_-]{32,}$/;
 const OPAQUE_ID = /^[A-Za-z0-9_-]{8,}$/;
 
-let seq = 0;
-const uniq = (p: string) => `${p}-${Math.random().toString(36).slice(2, 8)}-${seq++}`;
 const email = (p: string) => `${uniq(p)}@example.test`;
-const PASSWORD = 'correct horse battery staple';
-
-function assertError(res: ApiResponse, status: number, code: string, what = '') {
-  assert.equal(res.status, status, `${what} status (body ${res.text})`);
-  assert.equal(res.body?.ok, false, `${what} ok:false (body ${res.text})`);
-  assert.equal(res.body.error?.code, code, `${what} error.code (body ${res.text})`);
-  assert.equal(typeof res.body.error.message, 'string', `${what} error.message`);
-  assert.ok(res.body.error.message.length > 0, `${what} error.message is a sentence`);
-}
-
-function issuePaths(res: ApiResponse): string[] {
-  const issues = res.body?.error?.issues;
-  assert.ok(Array.isArray(issues), `error.issues is a list (body ${res.text})`);
-  for (const i of issues) {
-    assert.equal(typeof i.path, 'string');
-    assert.equal(typeof i.message, 'string');
-  }
-  return issues.map((i: { path: string }) => i.path);
-}
 
 /** Signs in and returns the session cookie ("name=value"), its Set-Cookie line and the CSRF token. */
 async function login(hub: TestHub, emailAddr: string, password = PASSWORD) {

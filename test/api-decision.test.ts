@@ -3,42 +3,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { match, openTask, registerAgent, registerBuyer, type ApiResponse, type TestHub, startTestHub } from './helpers.ts';
+import { match, openTask, registerAgent, registerBuyer, type ApiResponse, type TestHub, startTestHub, uniq, PASSWORD, assertError, assertStateRefusal, issuePaths, waitFor } from './helpers.ts';
 
 type Agent = Awaited<ReturnType<typeof registerAgent>>;
-
-let seq = 0;
-const uniq = (p: string) => `${p}-${Math.random().toString(36).slice(2, 8)}-${seq++}`;
-const PASSWORD = 'correct horse battery staple';
-
-function assertError(res: ApiResponse, status: number, code: string, what = '') {
-  assert.equal(res.status, status, `${what} status (body ${res.text})`);
-  assert.equal(res.body?.ok, false, `${what} ok:false (body ${res.text})`);
-  assert.equal(res.body.error?.code, code, `${what} error.code (body ${res.text})`);
-  assert.equal(typeof res.body.error.message, 'string');
-}
-
-/** A refusal because of the state: the SPEC gives 400/409 without naming the code. */
-function assertStateRefusal(res: ApiResponse, what = '') {
-  assert.ok(res.status === 400 || res.status === 409, `${what}: 400 or 409 (got ${res.status} ${res.text})`);
-  assert.equal(res.body?.ok, false);
-  assert.match(res.body.error?.code ?? '', /^[a-z][a-z0-9_]*$/);
-}
-
-function issuePaths(res: ApiResponse): string[] {
-  assert.ok(Array.isArray(res.body?.error?.issues), `error.issues (body ${res.text})`);
-  return res.body.error.issues.map((i: { path: string }) => i.path);
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** POST over its own TCP connection (agent: false), so many of these are really concurrent. */
 // deno-lint-ignore no-explicit-any

@@ -3,10 +3,7 @@
 // numbers, unicode, and ids that are not ids.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { match, openTask, registerAgent, registerBuyer, type ApiResponse, type RequestOpts, type TestHub, startTestHub } from './helpers.ts';
-
-let seq = 0;
-const uniq = (p: string) => `${p}-${Math.random().toString(36).slice(2, 8)}-${seq++}`;
+import { match, openTask, registerAgent, registerBuyer, type ApiResponse, type RequestOpts, type TestHub, startTestHub, uniq } from './helpers.ts';
 
 /** Every error body: {ok:false, error:{code, message}}, a snake_case code, and nothing that looks like a stack. */
 function assertCleanError(res: ApiResponse, status: number, code: string | RegExp, what: string) {

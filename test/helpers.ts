@@ -1,5 +1,6 @@
 // Shared test plumbing: a real hub on port 0 with a real SQLite file in a temp directory, and a small
 // HTTP client that returns status, headers and parsed body.
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -104,3 +105,45 @@ export async function match(hub: TestHub, buyerKey: string, taskId: string, limi
   if (res.status !== 200) throw new Error(`matching failed: ${res.status} ${res.text}`);
   return res.body.offers as { offerId: string; workerUserId: string; delivered: boolean }[];
 }
+
+let seq = 0;
+/** A unique name for this run, so tests sharing one hub do not collide. */
+export const uniq = (p: string) => `${p}-${Math.random().toString(36).slice(2, 8)}-${seq++}`;
+export const PASSWORD = 'correct horse battery staple';
+
+export function assertError(res: ApiResponse, status: number, code: string, what = '') {
+  assert.equal(res.status, status, `${what} status (body ${res.text})`);
+  assert.equal(res.body?.ok, false, `${what} ok:false (body ${res.text})`);
+  assert.equal(res.body.error?.code, code, `${what} error.code (body ${res.text})`);
+  assert.equal(typeof res.body.error.message, 'string', `${what} error.message`);
+  assert.ok(res.body.error.message.length > 0, `${what} error.message is a sentence`);
+}
+
+/** A refusal because of the state: the SPEC gives 400/409 without naming the code. */
+export function assertStateRefusal(res: ApiResponse, what = '') {
+  assert.ok(res.status === 400 || res.status === 409, `${what}: 400 or 409 (got ${res.status} ${res.text})`);
+  assert.equal(res.body?.ok, false);
+  assert.match(res.body.error?.code ?? '', /^[a-z][a-z0-9_]*$/);
+}
+
+export function issuePaths(res: ApiResponse): string[] {
+  const issues = res.body?.error?.issues;
+  assert.ok(Array.isArray(issues), `error.issues is a list (body ${res.text})`);
+  for (const i of issues) {
+    assert.equal(typeof i.path, 'string');
+    assert.equal(typeof i.message, 'string');
+  }
+  return issues.map((i: { path: string }) => i.path);
+}
+
+/** Polls a condition until it holds or the deadline passes (no fixed sleeps). */
+export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
