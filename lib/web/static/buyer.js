@@ -1,0 +1,277 @@
+// /buyer: the buyer's tasks. The chosen task (#task=<id>) is read again every second, so offers,
+// the assignment and the deliverable show up without a reload. Forms on the page are never
+// re-created by a refresh, so nothing a person is typing is lost.
+'use strict';
+
+(function () {
+  const { api, h, $, showError, showNote, when, badge, setBadge, every, busy, confirmClick, formValue } = window.Valence;
+
+  let tasks = [];
+  let tasksJson = '';
+  let selected = null;
+  let detailJson = '';
+  let current = null; // the last task view shown
+
+  function selectedFromHash() {
+    const m = /^#task=(.+)$/.exec(location.hash);
+    return m ? decodeURIComponent(m[1]) : null;
+  }
+
+  // --- the list -----------------------------------------------------------------------------
+
+  async function loadTasks() {
+    try {
+      const r = await api('GET', '/api/buyer/tasks');
+      showError($('tasks-error'), null);
+      const json = JSON.stringify(r.tasks);
+      if (json === tasksJson) return;
+      tasksJson = json;
+      tasks = r.tasks;
+      renderList();
+      if (!selected && !location.hash && tasks.length) choose(tasks[0].id, true);
+    } catch (err) {
+      showError($('tasks-error'), err);
+    }
+  }
+
+  function renderList() {
+    $('tasks-empty').hidden = tasks.length > 0;
+    $('task-list').replaceChildren(
+      ...tasks.map((t) =>
+        h('li', null,
+          h('a', { class: 'task-item', href: '#task=' + encodeURIComponent(t.id), 'aria-current': t.id === selected ? 'true' : null },
+            h('span', { class: 'task-item-title' }, t.title),
+            h('span', { class: 'task-item-meta' }, badge(t.status), ' ', t.category || 'any category', ' · ', when(t.createdAt))))),
+    );
+  }
+
+  function choose(id, replace) {
+    const hash = '#task=' + encodeURIComponent(id);
+    if (replace) history.replaceState(null, '', hash);
+    else location.hash = hash;
+    select();
+  }
+
+  function select() {
+    const id = selectedFromHash();
+    if (id === selected) return;
+    selected = id;
+    detailJson = '';
+    current = null;
+    $('review-feedback').value = '';
+    for (const el of ['d-note', 'd-error', 'review-error']) showError($(el), null);
+    $('detail').hidden = true;
+    $('detail-placeholder').hidden = false;
+    $('detail-placeholder').textContent = id ? 'Loading…' : 'Choose a task to see its offers, assignment and deliverable.';
+    renderList();
+    detail.refresh();
+  }
+
+  // --- the chosen task ----------------------------------------------------------------------
+
+  async function loadDetail() {
+    if (!selected) return;
+    const id = selected;
+    let r;
+    try {
+      r = await api('GET', '/api/buyer/tasks/' + encodeURIComponent(id));
+    } catch (err) {
+      if (id !== selected) return;
+      if (err.status === 404) {
+        $('detail').hidden = true;
+        $('detail-placeholder').hidden = false;
+        $('detail-placeholder').textContent = err.message;
+      } else showError($('d-error'), err);
+      return;
+    }
+    if (id !== selected) return;
+    const json = JSON.stringify(r);
+    if (json === detailJson) return;
+    detailJson = json;
+    current = r;
+    renderDetail(r);
+    const listed = tasks.find((t) => t.id === r.task.id);
+    if (!listed || listed.status !== r.task.status) list.refresh();
+  }
+
+  function duration(seconds) {
+    if (seconds % 86400 === 0) return `${seconds / 86400} day${seconds === 86400 ? '' : 's'}`;
+    if (seconds % 3600 === 0) return `${seconds / 3600} hour${seconds === 3600 ? '' : 's'}`;
+    if (seconds % 60 === 0) return `${seconds / 60} minute${seconds === 60 ? '' : 's'}`;
+    return `${seconds} seconds`;
+  }
+
+  function fact(term, value) {
+    return [h('dt', null, term), h('dd', null, value)];
+  }
+
+  function renderDetail(r) {
+    const { task, offers, assignment, deliverable } = r;
+    $('detail-placeholder').hidden = true;
+    $('detail').hidden = false;
+    $('d-title').textContent = task.title;
+    setBadge($('d-status'), task.status);
+    $('d-facts').replaceChildren(
+      ...fact('Category', task.category || 'any'),
+      ...fact('Deadline', task.deadline ? when(task.deadline) : 'none'),
+      ...fact('Offer lifetime', duration(task.offerTtlSeconds)),
+      ...fact('Created', when(task.createdAt)),
+      ...fact('Task id', h('code', null, task.id)),
+    );
+    $('d-description').textContent = task.description;
+
+    $('act-publish').hidden = task.status !== 'DRAFT';
+    $('act-match').hidden = task.status !== 'OPEN';
+    $('act-cancel').hidden = !['DRAFT', 'OPEN', 'ASSIGNED'].includes(task.status);
+
+    // Offers
+    $('d-offers-empty').textContent = task.status === 'OPEN' ? 'No offers yet. Press “Match workers” to offer the task.' : 'No offers.';
+    $('d-offers-empty').hidden = offers.length > 0;
+    $('d-offers').hidden = offers.length === 0;
+    $('d-offers').tBodies[0].replaceChildren(
+      ...offers.map((o) =>
+        h('tr', { 'data-offer': o.id },
+          h('td', null, o.workerName),
+          h('td', null, badge(o.status)),
+          h('td', null, when(o.createdAt)),
+          h('td', null, o.decidedAt ? when(o.decidedAt) : when(o.expiresAt)),
+          h('td', null, o.reason || ''))),
+    );
+
+    // Assignment
+    const a = $('d-assignment');
+    if (!assignment) {
+      a.className = 'empty';
+      a.replaceChildren(task.status === 'CANCELLED' ? 'The task was cancelled.' : 'Nobody has taken this task yet.');
+    } else {
+      const offer = offers.find((o) => o.id === assignment.offerId);
+      a.className = 'assignment';
+      a.replaceChildren(
+        'Taken by ', h('strong', null, offer ? offer.workerName : 'a worker'), ' ', badge(assignment.status),
+        h('span', { class: 'hint' }, ` since ${when(assignment.createdAt)}; last change ${when(assignment.updatedAt)}`),
+      );
+    }
+
+    // Deliverable and its history
+    const d = $('d-deliverable');
+    if (!deliverable) {
+      d.replaceChildren(h('p', { class: 'empty' }, assignment ? 'Nothing submitted yet.' : 'Nothing yet.'));
+    } else {
+      const verdict = assignment && assignment.status === 'ACCEPTED' ? 'accepted' : assignment && assignment.status === 'REJECTED' ? 'rejected — waiting for a new revision' : 'waiting for your review';
+      d.replaceChildren(
+        h('p', { class: 'deliverable-head' }, h('strong', null, `Revision ${deliverable.revision}`), ` · submitted ${when(deliverable.submittedAt)} · ${verdict}`),
+        h('pre', { class: 'deliverable', id: 'd-deliverable-text' }, deliverable.contentText),
+        ...(assignment && assignment.status === 'REJECTED' && assignment.feedback ? [h('p', { class: 'feedback' }, h('strong', null, 'Your feedback: '), assignment.feedback)] : []),
+      );
+    }
+    const reviewable = assignment && assignment.status === 'SUBMITTED' && task.status === 'ASSIGNED';
+    $('review-form').hidden = !reviewable;
+    if (!reviewable) showError($('review-error'), null);
+
+    const earlier = deliverable ? deliverable.history.filter((x) => x.revision !== deliverable.revision).sort((x, y) => y.revision - x.revision) : [];
+    $('d-history').replaceChildren(
+      ...(earlier.length
+        ? [
+          h('h3', null, 'Earlier revisions'),
+          ...earlier.map((x) =>
+            h('details', { class: 'revision' },
+              h('summary', null, `Revision ${x.revision} · submitted ${when(x.submittedAt)}`, x.feedback ? ` · rejected: “${x.feedback}”` : ''),
+              h('pre', { class: 'deliverable' }, x.contentText))),
+        ]
+        : []),
+    );
+  }
+
+  // --- actions ------------------------------------------------------------------------------
+
+  async function act(path, body, note) {
+    showError($('d-error'), null);
+    try {
+      const r = await api('POST', path, body);
+      showNote($('d-note'), typeof note === 'function' ? note(r) : note);
+    } catch (err) {
+      showError($('d-error'), err);
+    }
+    detail.refresh();
+    list.refresh();
+  }
+
+  const taskPath = (suffix) => `/api/buyer/tasks/${encodeURIComponent(selected)}/${suffix}`;
+
+  $('act-publish').addEventListener('click', (ev) =>
+    busy(ev.currentTarget, () => act(taskPath('publish'), {}, 'Published. Press “Match workers” to offer it to workers.')));
+  $('act-match').addEventListener('click', (ev) =>
+    busy(ev.currentTarget, () =>
+      act(taskPath('match'), {}, (r) => {
+        const n = r.offers.length;
+        if (!n) return 'No new workers to offer it to: everyone eligible in this category has an offer already, or nobody is registered for it yet.';
+        const live = r.offers.filter((o) => o.delivered).length;
+        return `Offered to ${n} worker${n === 1 ? '' : 's'}` + (live ? ` (${live} reached at once over a live connection).` : '.') + ' The first to accept gets the task.';
+      })));
+  confirmClick($('act-cancel'), 'Click again to cancel the task', () =>
+    act(taskPath('cancel'), {}, 'Cancelled. Pending offers were withdrawn and the workers told.'));
+
+  const review = $('review-form');
+  review.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const decision = ev.submitter && ev.submitter.value === 'reject' ? 'reject' : 'accept';
+    const feedback = $('review-feedback').value.trim();
+    if (decision === 'reject' && !feedback) {
+      showError($('review-error'), new Error('Write what should change before rejecting; the worker gets your feedback.'));
+      $('review-feedback').focus();
+      return;
+    }
+    busy(ev.submitter, async () => {
+      showError($('review-error'), null);
+      try {
+        const body = feedback ? { decision, feedback } : { decision };
+        await api('POST', `/api/buyer/assignments/${encodeURIComponent(current.assignment.id)}/review`, body);
+        $('review-feedback').value = '';
+        showNote($('d-note'), decision === 'accept' ? 'Accepted. The task is completed.' : 'Rejected. The worker has your feedback and may submit a new revision.');
+      } catch (err) {
+        showError($('review-error'), err);
+      }
+      detail.refresh();
+      list.refresh();
+    });
+  });
+
+  // --- new task -----------------------------------------------------------------------------
+
+  const form = $('task-form');
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    busy(form.querySelector('button[type=submit]'), async () => {
+      showError($('task-form-error'), null);
+      const body = {
+        title: formValue(form, 'title'),
+        description: form.elements.namedItem('description').value,
+        publish: form.elements.namedItem('publish').checked,
+      };
+      const category = formValue(form, 'category');
+      if (category) body.category = category;
+      const deadline = formValue(form, 'deadline');
+      if (deadline) {
+        const d = new Date(deadline);
+        if (isNaN(d)) return showError($('task-form-error'), new Error('The deadline is not a date.'));
+        body.deadline = d.toISOString();
+      }
+      const minutes = Number(formValue(form, 'offerTtlMinutes'));
+      if (minutes) body.offerTtlSeconds = Math.round(minutes * 60);
+      try {
+        const r = await api('POST', '/api/buyer/tasks', body);
+        form.reset();
+        await list.refresh();
+        choose(r.task.id);
+        showNote($('d-note'), r.task.status === 'OPEN' ? 'Published. Press “Match workers” to offer it to workers.' : 'Saved as a draft. Publish it when it is ready.');
+      } catch (err) {
+        showError($('task-form-error'), err);
+      }
+    });
+  });
+
+  window.addEventListener('hashchange', select);
+  selected = selectedFromHash();
+  const list = every(4000, loadTasks);
+  const detail = every(1000, loadDetail);
+})();

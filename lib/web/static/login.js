@@ -1,0 +1,87 @@
+// /login: sign in (then on to the portal of the person's role), and the buyer and worker sign-up forms.
+'use strict';
+
+(function () {
+  const { api, $, showError, showNote, copyText, busy, formValue } = window.Valence;
+  const PORTAL = { BUYER: '/buyer', WORKER: '/worker', ADMIN: '/admin' };
+
+  /** Where to go after signing in: ?next= when it is a page of this site meant for this role. */
+  function destination(role) {
+    const home = PORTAL[role] || '/';
+    const next = new URLSearchParams(location.search).get('next') || '';
+    if (!/^\/(?![/\\])/.test(next)) return home;
+    const isPortal = Object.values(PORTAL).includes(next.split(/[?#]/)[0]);
+    return isPortal && next.split(/[?#]/)[0] !== home ? home : next;
+  }
+
+  async function signIn(email, password) {
+    const r = await api('POST', '/api/auth/login', { email, password }, { public: true });
+    window.Valence.setCsrf(r.csrfToken);
+    return r.user;
+  }
+
+  function onSubmit(form, fn) {
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      busy(form.querySelector('button[type=submit]'), fn);
+    });
+  }
+
+  const login = $('login-form');
+  onSubmit(login, async () => {
+    showError($('login-error'), null);
+    try {
+      const user = await signIn(formValue(login, 'email'), login.elements.namedItem('password').value);
+      location.assign(destination(user.role));
+    } catch (err) {
+      showError($('login-error'), err);
+    }
+  });
+
+  const buyer = $('buyer-signup');
+  if (buyer) {
+    let key = null;
+    onSubmit(buyer, async () => {
+      showError($('buyer-signup-error'), null);
+      const email = formValue(buyer, 'email');
+      const password = buyer.elements.namedItem('password').value;
+      try {
+        const r = await api('POST', '/api/buyers/register', { name: formValue(buyer, 'name'), email, password }, { public: true });
+        key = r.apiKey;
+        await signIn(email, password);
+        $('buyer-key').textContent = key;
+        buyer.reset();
+        buyer.hidden = true;
+        $('buyer-key-panel').hidden = false;
+        $('copy-buyer-key').focus();
+      } catch (err) {
+        showError($('buyer-signup-error'), err);
+      }
+    });
+    $('copy-buyer-key').addEventListener('click', () => key && copyText(key, $('buyer-copy-status')));
+    window.addEventListener('pagehide', () => {
+      key = null;
+      $('buyer-key').textContent = '';
+      showNote($('buyer-copy-status'), '');
+    });
+  }
+
+  const worker = $('worker-signup');
+  if (worker) {
+    onSubmit(worker, async () => {
+      showError($('worker-signup-error'), null);
+      const email = formValue(worker, 'email');
+      const password = worker.elements.namedItem('password').value;
+      const body = { name: formValue(worker, 'name'), email, password };
+      const category = formValue(worker, 'category');
+      if (category) body.category = category;
+      try {
+        await api('POST', '/api/workers/register', body, { public: true });
+        await signIn(email, password);
+        location.assign('/worker');
+      } catch (err) {
+        showError($('worker-signup-error'), err);
+      }
+    });
+  }
+})();
