@@ -68,10 +68,15 @@ export class OfferStore {
     return store;
   }
 
+  private static held = new Set<string>();
+
   private lock() {
+    const key = path.resolve(this.dir);
+    if (OfferStore.held.has(key)) throw new Error(`another bridge in this process is using ${this.dir}; two bridges on one state folder would hand offers over twice`);
     for (let i = 0; i < 2; i++) {
       try {
         fs.writeFileSync(this.lockFile, String(process.pid), { flag: 'wx', mode: 0o600 });
+        OfferStore.held.add(key);
         return;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -86,6 +91,7 @@ export class OfferStore {
   }
 
   private unlock() {
+    OfferStore.held.delete(path.resolve(this.dir));
     try {
       if (fs.readFileSync(this.lockFile, 'utf8').trim() === String(process.pid)) fs.rmSync(this.lockFile, { force: true });
     } catch {
