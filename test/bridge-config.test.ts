@@ -122,4 +122,7 @@ test('deployment files: both units restart on failure, read secrets from an envi
   assert.deepEqual(Object.keys(env).sort(), OPTIONS.map((o) => o.env).sort());
   const cfg = loadBridgeConfig([], { ...env, VALENCE_API_KEY: KEY, OPENCLAW_HOOKS_TOKEN: 't' });
   assert.equal(cfg.port, 4021);
+  const tutorial = fs.readFileSync(path.join(ROOT, 'docs', 'bridge.md'), 'utf8');
+  for (const o of OPTIONS) assert.ok(tutorial.includes(`| \`${o.env}\` |`), `docs/bridge.md documents ${o.env}`);
+  for (const topic of ['hooks:', 'extraDirs', 'skills/valence', 'valence-bridge.service', 'valence-bridge.user.service', 'Troubleshooting']) assert.ok(tutorial.includes(topic), topic);
 });

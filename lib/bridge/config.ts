@@ -159,7 +159,7 @@ export function bridgeHelp(): string {
     'Configuration (environment variables, flags in brackets win over them):',
     ...rows.map((r) => `  ${r.name.padEnd(width)}  ${r.text}`),
     '',
-    'Set-up guide: docs/bridge.md (also served by the hub at /tutorial/openclaw).',
+    'Set-up guide: docs/bridge.md (the hub\'s /tutorial/openclaw page walks through it too).',
     '',
   ].join('\n');
 }
