@@ -110,6 +110,10 @@ describe('web pages in Chromium', () => {
     await page.goto('/tutorial/openclaw');
     assert.match(await text(page, '#bridge-env'), /VALENCE_API_KEY=hc_agent_/);
     assert.match(await text(page, '#hooks-config'), /"extraDirs"/);
+    assert.match(await text(page, '#bridge-env'), new RegExp(`^VALENCE_WS_URL=${hub.url.replace(/[.]/g, '\\.')}$`, 'm'));
+    await page.getByRole('button', { name: 'Copy settings' }).click();
+    await page.getByRole('button', { name: 'Copied' }).waitFor();
+    assert.match(await page.evaluate(() => navigator.clipboard.readText()), /^OPENCLAW_HOOKS_TOKEN=/m);
     await page.screenshot({ path: path.join(SHOTS, 'tutorial.png'), fullPage: false });
 
     const ico = await page.request.get('/favicon.ico');
@@ -462,6 +466,21 @@ describe('web pages in Chromium', () => {
     await buyerRow.getByText('disabled').waitFor();
     assert.equal((await hub.api('GET', '/api/buyer/tasks', { key: buyer.apiKey })).status, 401);
     await page.screenshot({ path: path.join(SHOTS, 'admin.png'), fullPage: true });
+  });
+
+  test('with registration closed the pages say so instead of offering forms', async () => {
+    const closed = await startTestHub({ registration: 'closed' });
+    try {
+      for (const route of ['/register', '/login']) {
+        const res = await closed.api('GET', route);
+        assert.equal(res.status, 200);
+        assert.match(res.text, /Registration is closed on this hub/);
+        assert.doesNotMatch(res.text, /id="(register-form|buyer-signup|worker-signup)"/);
+      }
+      assert.match((await closed.api('GET', '/login')).text, /id="login-form"/);
+    } finally {
+      await closed.stop();
+    }
   });
 
   test('every page came with a strict CSP, and nothing broke in the console', () => {
