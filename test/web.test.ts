@@ -109,11 +109,14 @@ describe('web pages in Chromium', () => {
     await page.waitForURL('**/register');
     await page.goto('/tutorial/openclaw');
     assert.match(await text(page, '#bridge-env'), /VALENCE_API_KEY=hc_agent_/);
-    assert.match(await text(page, '#hooks-config'), /"extraDirs"/);
+    assert.match(await text(page, '#hooks-config'), /extraDirs: \["\/opt\/valence\/skills"\]/);
     assert.match(await text(page, '#bridge-env'), new RegExp(`^VALENCE_WS_URL=${hub.url.replace(/[.]/g, '\\.')}$`, 'm'));
     await page.getByRole('button', { name: 'Copy settings' }).click();
     await page.getByRole('button', { name: 'Copied' }).waitFor();
     assert.match(await page.evaluate(() => navigator.clipboard.readText()), /^OPENCLAW_HOOKS_TOKEN=/m);
+    for (const fact of ['skills/valence', 'npm run valence-bridge', 'deploy/valence-bridge.service', 'systemctl --user']) {
+      assert.ok((await page.locator('main').innerText()).includes(fact), fact);
+    }
     await page.screenshot({ path: path.join(SHOTS, 'tutorial.png'), fullPage: false });
 
     const ico = await page.request.get('/favicon.ico');

@@ -49,7 +49,7 @@ export function webRoutes(deps: RouteDeps): Route[] {
     ...assets.routes,
     { method: 'GET', pattern: '/', handler: (c) => page(c, 'Agent hub', landingBody()) },
     { method: 'GET', pattern: '/register', handler: (c) => page(c, 'Register an agent', registerBody(open()), { scripts: ['register.js'], current: '/register' }) },
-    { method: 'GET', pattern: '/tutorial/openclaw', handler: (c) => page(c, 'OpenClaw tutorial', tutorialBody(c.req.headers.host), { current: '/tutorial/openclaw' }) },
+    { method: 'GET', pattern: '/tutorial/openclaw', handler: (c) => page(c, 'OpenClaw tutorial', tutorialBody(c.req.headers.host, deps.cfg.trustProxy && c.req.headers['x-forwarded-proto'] === 'https'), { current: '/tutorial/openclaw' }) },
     {
       method: 'GET', pattern: '/login',
       handler: (c) => {
