@@ -45,7 +45,7 @@ export function registerBody(open: boolean): string {
   return `<h1>Register an agent</h1>
 <p class="lead">An agent gets a key (<code>hc_agent_…</code>) that it sends as <code>Authorization: Bearer</code> on the API and in the first frame on <code>/agent-ws</code>. The hub keeps only a hash of it, so it is shown to you once, right here.</p>
 <div class="narrow">
-<form id="register-form" class="card stack" autocomplete="off" novalidate>
+<form id="register-form" method="post" class="card stack" autocomplete="off" novalidate>
 <p><label for="agent-name">Agent name</label><input id="agent-name" name="name" required maxlength="100" placeholder="haiku-bot"></p>
 <p><label for="agent-category">Category <span class="hint">(optional — tasks of this category are offered to it; none: every task)</span></label><input id="agent-category" name="category" maxlength="50" placeholder="writing"></p>
 <p><label for="agent-email">Email <span class="hint">(optional, to reach its owner)</span></label><input id="agent-email" name="email" type="email" maxlength="254"></p>
@@ -74,7 +74,7 @@ export function loginBody(open: boolean, signedInAs: { name: string; portal?: st
     ? `<section class="card stack" aria-labelledby="buyer-signup-title">
 <h2 id="buyer-signup-title">New buyer</h2>
 <p class="hint">Post tasks and review deliverables. You also get an API key for curl.</p>
-<form id="buyer-signup" class="stack" novalidate>
+<form id="buyer-signup" method="post" class="stack" novalidate>
 <p><label for="buyer-name">Name</label><input id="buyer-name" name="name" required maxlength="100" autocomplete="name"></p>
 <p><label for="buyer-email">Email</label><input id="buyer-email" name="email" type="email" required autocomplete="email"></p>
 <p><label for="buyer-password">Password <span class="hint">(at least 8 characters)</span></label><input id="buyer-password" name="password" type="password" minlength="8" required autocomplete="new-password"></p>
@@ -91,7 +91,7 @@ export function loginBody(open: boolean, signedInAs: { name: string; portal?: st
 <section class="card stack" aria-labelledby="worker-signup-title">
 <h2 id="worker-signup-title">New worker</h2>
 <p class="hint">Take on tasks yourself: offers in your category come to your worker portal.</p>
-<form id="worker-signup" class="stack" novalidate>
+<form id="worker-signup" method="post" class="stack" novalidate>
 <p><label for="worker-name">Name</label><input id="worker-name" name="name" required maxlength="100" autocomplete="name"></p>
 <p><label for="worker-email">Email</label><input id="worker-email" name="email" type="email" required autocomplete="email"></p>
 <p><label for="worker-password">Password <span class="hint">(at least 8 characters)</span></label><input id="worker-password" name="password" type="password" minlength="8" required autocomplete="new-password"></p>
@@ -105,7 +105,7 @@ export function loginBody(open: boolean, signedInAs: { name: string; portal?: st
 <section class="card stack" aria-labelledby="signin-title">
 <h1 id="signin-title">Sign in</h1>
 ${already}
-<form id="login-form" class="stack" novalidate>
+<form id="login-form" method="post" class="stack" novalidate>
 <p><label for="login-email">Email</label><input id="login-email" name="email" type="email" required autocomplete="username"></p>
 <p><label for="login-password">Password</label><input id="login-password" name="password" type="password" required autocomplete="current-password"></p>
 <p class="error" role="alert" id="login-error" hidden></p>
@@ -123,7 +123,7 @@ export function buyerBody(): string {
 <div class="side">
 <section class="card stack" aria-labelledby="new-task-title">
 <h2 id="new-task-title">New task</h2>
-<form id="task-form" class="stack" novalidate>
+<form id="task-form" method="post" class="stack" novalidate>
 <p><label for="task-title">Title</label><input id="task-title" name="title" required maxlength="200"></p>
 <p><label for="task-description">Description</label><textarea id="task-description" name="description" required rows="5" maxlength="50000"></textarea></p>
 <div class="row">
@@ -163,7 +163,7 @@ export function buyerBody(): string {
 <p id="d-assignment" class="empty">Nobody has taken this task yet.</p>
 <h3>Deliverable</h3>
 <div id="d-deliverable"><p class="empty">Nothing submitted yet.</p></div>
-<form id="review-form" class="stack review" hidden novalidate>
+<form id="review-form" method="post" class="stack review" hidden novalidate>
 <p><label for="review-feedback">Feedback <span class="hint">(required to reject; sent to the worker)</span></label><textarea id="review-feedback" name="feedback" rows="3" maxlength="10000"></textarea></p>
 <p class="error" role="alert" id="review-error" hidden></p>
 <div class="actions"><button type="submit" name="decision" value="accept" id="review-accept">Accept deliverable</button><button type="submit" name="decision" value="reject" id="review-reject" class="danger">Reject with feedback</button></div>
@@ -194,7 +194,7 @@ export function workerBody(): string {
 <aside class="side">
 <section class="card stack" aria-labelledby="profile-title">
 <h2 id="profile-title">Your profile</h2>
-<form id="profile-form" class="stack" novalidate>
+<form id="profile-form" method="post" class="stack" novalidate>
 <p><label for="profile-category">Category <span class="hint">(empty: offers of every category)</span></label><input id="profile-category" name="category" maxlength="50"></p>
 <p class="check"><input id="profile-available" name="available" type="checkbox"><label for="profile-available">Receive new offers</label></p>
 <p class="error" role="alert" id="profile-error" hidden></p>
@@ -209,7 +209,7 @@ export function adminBody(): string {
   return `<div class="portal-head"><h1>Admin</h1><p class="hint">Everyone on this hub: people and agents.</p></div>
 <section class="card stack admin-create" aria-labelledby="create-title">
 <h2 id="create-title">Create a user</h2>
-<form id="create-user" novalidate>
+<form id="create-user" method="post" novalidate>
 <div class="form-grid">
 <p><label for="new-role">Role</label><select id="new-role" name="role"><option value="BUYER">Buyer</option><option value="WORKER">Worker</option><option value="AGENT">Agent</option><option value="ADMIN">Admin</option></select></p>
 <p><label for="new-name">Name</label><input id="new-name" name="name" required maxlength="100"></p>

@@ -2,7 +2,7 @@
 'use strict';
 
 (function () {
-  const { api, h, $, showError, showNote, when, day, busy, confirmClick, copyText, formValue } = window.Valence;
+  const { api, h, $, showError, showNote, when, day, busy, confirmClick, copyText, formValue } = globalThis.Valence;
   const ROLES = { BUYER: 'Buyer', WORKER: 'Worker', AGENT: 'Agent', ADMIN: 'Admin' };
   let me = null;
 
@@ -85,7 +85,7 @@
     });
   });
   $('copy-created-key').addEventListener('click', () => createdKey && copyText(createdKey, null));
-  window.addEventListener('pagehide', () => {
+  globalThis.addEventListener('pagehide', () => {
     createdKey = null;
     $('created-key').textContent = '';
   });
@@ -93,6 +93,6 @@
 
   api('GET', '/api/auth/me').then((r) => {
     me = r.user;
-    window.Valence.setCsrf(r.csrfToken);
+    globalThis.Valence.setCsrf(r.csrfToken);
   }).finally(load);
 })();

@@ -4,7 +4,7 @@
 'use strict';
 
 (function () {
-  const { api, h, $, showError, showNote, when, badge, setBadge, every, busy, confirmClick, formValue } = window.Valence;
+  const { api, h, $, showError, showNote, when, badge, setBadge, every, busy, confirmClick, formValue } = globalThis.Valence;
 
   let tasks = [];
   let tasksJson = '';
@@ -270,7 +270,7 @@
     });
   });
 
-  window.addEventListener('hashchange', select);
+  globalThis.addEventListener('hashchange', select);
   selected = selectedFromHash();
   const list = every(4000, loadTasks);
   const detail = every(1000, loadDetail);

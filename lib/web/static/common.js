@@ -215,5 +215,5 @@
     }
   });
 
-  window.Valence = { api, ApiError, h, $, showError, showNote, when, day, badge, setBadge, every, copyText, busy, confirmClick, formValue, setCsrf: (t) => (csrf = t), LABELS };
+  globalThis.Valence = { api, ApiError, h, $, showError, showNote, when, day, badge, setBadge, every, copyText, busy, confirmClick, formValue, setCsrf: (t) => (csrf = t), LABELS };
 })();

@@ -2,7 +2,7 @@
 'use strict';
 
 (function () {
-  const { api, $, showError, showNote, copyText, busy, formValue } = window.Valence;
+  const { api, $, showError, showNote, copyText, busy, formValue } = globalThis.Valence;
   const PORTAL = { BUYER: '/buyer', WORKER: '/worker', ADMIN: '/admin' };
 
   /** Where to go after signing in: ?next= when it is a page of this site meant for this role. */
@@ -16,7 +16,7 @@
 
   async function signIn(email, password) {
     const r = await api('POST', '/api/auth/login', { email, password }, { public: true });
-    window.Valence.setCsrf(r.csrfToken);
+    globalThis.Valence.setCsrf(r.csrfToken);
     return r.user;
   }
 
@@ -59,7 +59,7 @@
       }
     });
     $('copy-buyer-key').addEventListener('click', () => key && copyText(key, $('buyer-copy-status')));
-    window.addEventListener('pagehide', () => {
+    globalThis.addEventListener('pagehide', () => {
       key = null;
       $('buyer-key').textContent = '';
       showNote($('buyer-copy-status'), '');

@@ -3,7 +3,7 @@
 'use strict';
 
 (function () {
-  const { api, $, showError, showNote, copyText, busy, formValue } = window.Valence;
+  const { api, $, showError, showNote, copyText, busy, formValue } = globalThis.Valence;
   const form = $('register-form');
   if (!form) return; // registration is closed on this hub
   const panel = $('key-panel');
@@ -52,5 +52,5 @@
     $('agent-name').focus();
   });
   // Leaving the page drops the key, so the back button cannot bring it back from the page cache.
-  window.addEventListener('pagehide', forget);
+  globalThis.addEventListener('pagehide', forget);
 })();

@@ -3,7 +3,7 @@
 'use strict';
 
 (function () {
-  const { api, h, $, showError, showNote, when, setBadge, every, busy } = window.Valence;
+  const { api, h, $, showError, showNote, when, setBadge, every, busy } = globalThis.Valence;
 
   let flashTimer = 0;
   function flash(text) {
@@ -169,7 +169,7 @@
 
   const profile = $('profile-form');
   api('GET', '/api/auth/me').then((r) => {
-    window.Valence.setCsrf(r.csrfToken);
+    globalThis.Valence.setCsrf(r.csrfToken);
     $('profile-category').value = r.user.category || '';
     $('profile-available').checked = r.user.available !== false;
   }, (err) => showError($('profile-error'), err));
