@@ -50,7 +50,7 @@ export interface HubInternals {
 export async function startHub(overrides: Partial<HubConfig> = {}, env?: Record<string, string | undefined>, internals: HubInternals = {}): Promise<Hub> {
   const cfg = loadConfig(env, overrides);
   const log = createLogger(cfg.logLevel);
-  const db = openDatabase(cfg.dbPath, { synchronous: cfg.synchronous });
+  const db = openDatabase(cfg.dbPath, { synchronous: cfg.synchronous, group: true });
   const ctx: Ctx = { db, cfg, notifier: nobody, log };
   const domain = createDomain(ctx);
   const setup = { token: domain.accounts.hasAdmin() ? null : randomToken(24) };
@@ -59,7 +59,7 @@ export async function startHub(overrides: Partial<HubConfig> = {}, env?: Record<
   ctx.notifier = gateway.notifier;
 
   const health = () => ({ status: 'ok', uptimeSeconds: Math.round((Date.now() - started) / 1000), connectedAgents: gateway.connectedCount() });
-  const handler = createRequestHandler(buildRoutes({ domain, cfg, setup, health, gateway }), cfg, log);
+  const handler = createRequestHandler(buildRoutes({ domain, cfg, setup, health, gateway }), cfg, log, db.durable);
   const server = http.createServer(handler);
   server.on('upgrade', gateway.handleUpgrade);
   server.on('clientError', (_err, socket) => {

@@ -112,7 +112,13 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
       c.replies.set(cacheKey, text);
       if (c.replies.size > REPLY_CACHE) c.replies.delete(c.replies.keys().next().value!);
     }
-    sendText(c, text);
+    // Like the HTTP answer, the ack waits until the decision is committed (storage groups commits).
+    const pending = ctx.db.durable();
+    if (!pending) return sendText(c, text);
+    pending.then(() => sendText(c, text), (err) => {
+      if (cacheKey) c.replies.delete(cacheKey);
+      send(c, errorFrame(err, reqId));
+    });
   }
 
   function onMessage(c: Conn, data: Buffer | ArrayBuffer | Buffer[]) {

@@ -15,7 +15,8 @@ export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
   return req.socket.remoteAddress ?? '';
 }
 
-export function createRequestHandler(routes: Route[], cfg: HubConfig, log: Logger) {
+/** durable: the storage's durable() — an answer waits until the writes it reports are committed. */
+export function createRequestHandler(routes: Route[], cfg: HubConfig, log: Logger, durable: () => Promise<void> | null = () => null) {
   const match = compileRoutes(routes);
   return async function handle(req: IncomingMessage, res: ServerResponse) {
     const started = performance.now();
@@ -39,9 +40,12 @@ export function createRequestHandler(routes: Route[], cfg: HubConfig, log: Logge
         body: () => (bodyPromise ??= readBody(req, cfg.bodyLimit)),
       };
       const reply = await found.handler(call);
+      const pending = durable();
+      if (pending) await pending;
       if (reply.html !== undefined) sendHtml(res, reply.status ?? 200, reply.html, reply.headers);
       else sendJson(res, reply.status ?? 200, reply.body, reply.headers);
     } catch (err) {
+      await durable()?.catch(() => {});
       sendError(res, err, log, { method, path });
     }
     // Drain what the handler did not read, so the connection can be reused.

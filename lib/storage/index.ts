@@ -21,8 +21,14 @@ export interface Database {
   readonly path: string;
   prepare<R = Row>(sql: string): Statement<R>;
   exec(sql: string): void;
-  /** Runs fn inside one write transaction (BEGIN IMMEDIATE); nested calls join the outer one. Never await inside fn. */
+  /**
+   * Runs fn inside one write transaction; nested calls join the outer one. Never await inside fn.
+   * With grouped commits (the hub's setting) fn runs in a SAVEPOINT of a transaction that commits on
+   * the next turn of the event loop, together with every other write of this turn: see durable().
+   */
   tx<T>(fn: () => T): T;
+  /** A promise that settles when every write made so far is committed (with FULL: synced), or null when none waits. Answer a state-changing request only after it. */
+  durable(): Promise<void> | null;
   pragma(name: string): unknown;
   close(): void;
 }
@@ -31,6 +37,12 @@ export interface OpenOptions {
   synchronous?: Synchronous;
   /** Set false for read-only tools; the hub always migrates. */
   migrate?: boolean;
+  /**
+   * Group commit: writes of one event-loop turn share one COMMIT (one WAL append, and with FULL one
+   * fsync), and WAL checkpoints move to a worker thread once writes are frequent. Only for a program
+   * that awaits durable() before it answers and calls close() before it exits (the hub).
+   */
+  group?: boolean;
 }
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined';
@@ -62,11 +74,70 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
   // NORMAL in WAL mode: a crash of the process loses nothing; a power cut may lose the last commits.
   // FULL syncs the WAL on every commit: every acknowledged write survives a power cut.
   raw.exec(`PRAGMA synchronous = ${opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+  // After a burst of writes the WAL file is cut back to 64 MB once it has been checkpointed.
+  raw.exec('PRAGMA journal_size_limit = 67108864');
 
   const begin = raw.prepare('BEGIN IMMEDIATE');
   const commit = raw.prepare('COMMIT');
   const rollback = raw.prepare('ROLLBACK');
+  const savepoint = raw.prepare('SAVEPOINT tx');
+  const release = raw.prepare('RELEASE tx');
+  const rollbackTo = raw.prepare('ROLLBACK TO tx');
   let depth = 0;
+  let grouped = false;
+  // The open group: its transaction is BEGUN and commits in flush(); settle() tells the waiters.
+  let group: { done: Promise<void>; settle: (err?: unknown) => void } | null = null;
+  let commits = 0;
+  let checkpointer: Checkpointer | null = null;
+
+  function flush() {
+    const g = group;
+    if (!g) return;
+    group = null;
+    commits++;
+    try {
+      commit.run();
+      g.settle();
+    } catch (err) {
+      try {
+        rollback.run();
+      } catch {
+        // already rolled back by SQLite
+      }
+      g.settle(err);
+    }
+  }
+
+  function groupedTx<T>(fn: () => T): T {
+    if (!group) {
+      begin.run();
+      let settle!: (err?: unknown) => void;
+      const done = new Promise<void>((resolve, reject) => (settle = (err) => (err ? reject(err) : resolve())));
+      done.catch(() => {}); // the waiters see the error; nobody waiting is fine too
+      group = { done, settle };
+      setImmediate(flush);
+    }
+    savepoint.run();
+    depth++;
+    try {
+      const out = fn();
+      release.run();
+      return out;
+    } catch (err) {
+      try {
+        rollbackTo.run();
+        release.run();
+      } catch {
+        // SQLite rolled back the whole transaction (disk full, I/O error): the group is lost.
+        const g = group;
+        group = null;
+        g?.settle(err);
+      }
+      throw err;
+    } finally {
+      depth--;
+    }
+  }
 
   const db: Database = {
     driver,
@@ -75,6 +146,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
     exec: (sql) => raw.exec(sql),
     tx<T>(fn: () => T): T {
       if (depth > 0) return fn();
+      if (grouped) return groupedTx(fn);
       begin.run();
       depth++;
       try {
@@ -92,14 +164,83 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
         depth--;
       }
     },
+    durable: () => group?.done ?? null,
     pragma(name) {
       const row = raw.prepare(`PRAGMA ${name}`).get() as Row | undefined;
       return row ? Object.values(row)[0] : undefined;
     },
-    close: () => raw.close(),
+    close() {
+      flush();
+      const c = checkpointer;
+      checkpointer = null;
+      c?.stop();
+      raw.close();
+    },
   };
   if (opts.migrate !== false) migrate(db);
+  if (opts.group) {
+    grouped = true;
+    // SQLite checkpoints the WAL inside the COMMIT that crosses 1000 pages, on the request thread.
+    // Once the hub writes often, a worker thread with its own connection does it instead.
+    if (driver === 'better-sqlite3' && file !== ':memory:') {
+      let last = 0;
+      const watch = setInterval(() => {
+        if (commits - last > BUSY_COMMITS_PER_SECOND) {
+          clearInterval(watch);
+          raw.exec('PRAGMA wal_autocheckpoint = 0');
+          checkpointer = startCheckpointer(file, opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL', () => {
+            // Without the worker, SQLite checkpoints in the COMMIT again.
+            if (checkpointer) raw.exec('PRAGMA wal_autocheckpoint = 1000');
+          });
+        }
+        last = commits;
+      }, 1000);
+      watch.unref();
+    }
+  }
   return db;
+}
+
+const BUSY_COMMITS_PER_SECOND = 100;
+
+interface Checkpointer {
+  stop(): void;
+}
+
+// The checkpoint worker: every 50 ms, when the WAL holds more than about 1000 pages, copy it back into
+// the database file (PASSIVE: never waits for, nor blocks, the hub's writes).
+const CHECKPOINT_WORKER = `
+const { workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file);
+db.pragma('busy_timeout = 5000');
+db.pragma('synchronous = ' + workerData.synchronous);
+setInterval(() => {
+  let size = 0;
+  try { size = fs.statSync(workerData.file + '-wal').size; } catch { return; }
+  if (size > 4 * 1024 * 1024) db.pragma('wal_checkpoint(PASSIVE)');
+}, 50);
+`;
+
+function startCheckpointer(file: string, synchronous: string, onFailure: () => void): Checkpointer {
+  const require = createRequire(import.meta.url);
+  const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const worker = new Worker(CHECKPOINT_WORKER, {
+    eval: true,
+    workerData: { file: path.resolve(file), synchronous, driver: require.resolve('better-sqlite3') },
+    resourceLimits: { maxOldGenerationSizeMb: 16 },
+  });
+  worker.unref();
+  let stopped = false;
+  worker.on('error', () => {});
+  worker.on('exit', () => void (stopped || onFailure()));
+  return {
+    stop() {
+      stopped = true;
+      void worker.terminate();
+    },
+  };
 }
 
 /** An online backup: a consistent copy of the live database, safe while the hub runs. */
