@@ -126,6 +126,16 @@ test('the agent accepts and submits through the local API; the hub\'s answers co
     const empty = await s.bridge.api('POST', '/valence-submit', { body: { assignmentId: accepted.body.assignmentId } });
     assert.equal(empty.status, 400);
     assert.deepEqual(empty.body.error.issues.map((i: { path: string }) => i.path), ['contentText']);
+
+    // The buyer rejects: the agent is handed the feedback, and can resubmit through the bridge.
+    const review = await s.hub.hub.api('POST', `/api/buyer/assignments/${accepted.body.assignmentId}/review`, { key: s.buyer.apiKey, body: { decision: 'reject', feedback: 'Please add a title line.' } });
+    assert.equal(review.status, 200);
+    const back = await waitFor(() => admittedCalls(s.oc)[1], 'the rejection handed to the agent');
+    const msg = String(back.body.message);
+    assert.ok(msg.includes(`Assignment id: ${accepted.body.assignmentId}`) && msg.includes('Please add a title line.') && msg.includes('"valence" skill'), msg);
+    const resubmitted = await s.bridge.api('POST', '/valence-submit', { body: { assignmentId: accepted.body.assignmentId, contentText: 'Title\n' + text } });
+    assert.equal(resubmitted.status, 200);
+    assert.equal(resubmitted.body.revision, 2);
   } finally {
     await s.cleanup();
   }
@@ -183,6 +193,31 @@ test('the local API: bridge token, no web pages, 404/405/415, and 503 hub_unavai
     assert.equal(up.body.accept, true);
   } finally {
     await s.cleanup();
+  }
+});
+
+test('a key the hub refuses: the bridge says so loudly, keeps retrying with backoff, and answers 503 meanwhile', async () => {
+  const hub = await new RestartableHub().start();
+  const oc = await new OpenClawStandIn(HOOKS_TOKEN).start();
+  const bridge = await startTestBridge({ wsUrl: hub.gatewayUrl, apiKey: 'hc_agent_' + 'x'.repeat(43), hooksUrl: oc.hooksUrl, hooksToken: HOOKS_TOKEN });
+  try {
+    await waitFor(() => bridge.link.failures >= 3, 'several refused attempts');
+    const refused = bridge.lines.filter((l) => l.level === 'error' && l.closeCode === 4401);
+    assert.ok(refused.length >= 3);
+    assert.match(String(refused[0].reason), /the hub refused the agent key \(unauthorized/);
+    const st = await bridge.api('GET', '/status');
+    assert.equal(st.status, 200);
+    assert.equal(st.body.connected, false);
+    assert.equal(st.body.agentId, null);
+    assert.match(st.body.lastError.message, /refused the agent key/);
+    const decide = await bridge.api('POST', '/valence-decide', { body: { offerId: 'x', accept: true } });
+    assert.equal(decide.status, 503);
+    assert.equal(decide.body.error.code, 'hub_unavailable');
+    assert.equal(bridge.raw.some((l) => l.includes('x'.repeat(43))), false, 'the key is not logged');
+  } finally {
+    await bridge.close();
+    await oc.stop();
+    await hub.stop();
   }
 });
 

@@ -7,7 +7,9 @@ import { OpenClawClient } from './openclaw.ts';
 import { OfferStore, type PendingOffer } from './state.ts';
 import { startLocalApi } from './local-api.ts';
 import { makeLogger, type Logger } from './log.ts';
-import { cancelledNotice, withdrawnNotice } from './message.ts';
+import { cancelledNotice, rejectedMessage, withdrawnNotice } from './message.ts';
+import { randomUUID } from 'node:crypto';
+import type { HookOutcome } from './openclaw.ts';
 
 export interface BridgeOptions {
   log?: Logger;
@@ -68,22 +70,24 @@ export async function startBridge(config: BridgeConfig, opts: BridgeOptions = {}
     handOversPaused: handover.paused,
   });
 
-  const wake = async (text: string, fields: Record<string, unknown>) => {
+  // Notices are best effort: a few tries, then a log line (the offer record is what must not be lost).
+  const tell = async (send: () => Promise<HookOutcome>, fields: Record<string, unknown>) => {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const out = await client.wake(text);
+      const out = await send();
       if (out.kind === 'ok') {
         log('info', 'told OpenClaw', fields);
         return;
       }
       if (out.kind !== 'retry') {
-        noteError('openclaw', `wake refused (${out.detail})`);
-        log('error', 'OpenClaw refused the wake notice', { ...fields, detail: out.detail });
+        noteError('openclaw', `notice refused (${out.detail})`);
+        log('error', 'OpenClaw refused the notice', { ...fields, detail: out.detail });
         return;
       }
       await new Promise((r) => setTimeout(r, out.retryAfterMs ?? 1_000 * 2 ** attempt));
     }
     log('warn', 'could not tell OpenClaw; gave up', fields);
   };
+  const wake = (text: string, fields: Record<string, unknown>) => tell(() => client.wake(text), fields);
 
   const settle = (offerId: string) => {
     handover.forget(offerId);
@@ -118,9 +122,16 @@ export async function startBridge(config: BridgeConfig, opts: BridgeOptions = {}
         if (told || assignmentId) void wake(cancelledNotice(taskId, title, assignmentId), { taskId, event: 'task_cancelled' });
         return;
       }
-      case 'deliverable_reviewed':
-        log('info', 'deliverable reviewed', { assignmentId: msg.assignmentId, taskId: msg.taskId, decision: msg.decision, status: msg.status });
+      case 'deliverable_reviewed': {
+        const assignmentId = String(msg.assignmentId ?? '');
+        log('info', 'deliverable reviewed', { assignmentId, taskId: msg.taskId, decision: msg.decision, status: msg.status });
+        if (msg.decision === 'reject' && assignmentId) {
+          const text = rejectedMessage(assignmentId, assignments.get(assignmentId)?.title ?? null, typeof msg.feedback === 'string' ? msg.feedback : null, { baseUrl, token: cfg.token });
+          const key = `${assignmentId}:rejected:${randomUUID()}`;
+          void tell(() => client.agent(text, key), { assignmentId, event: 'deliverable_reviewed' });
+        }
         return;
+      }
       default:
         log('info', 'hub frame ignored', { type: msg.type });
     }

@@ -47,3 +47,20 @@ export function cancelledNotice(taskId: string, title: string | null, assignment
     ? `Valence: the buyer cancelled task ${what} (assignment ${assignmentId}). Stop working on it; a deliverable will not be accepted.`
     : `Valence: the buyer cancelled task ${what}. Stop any work on it; do not accept or submit for it.`;
 }
+
+/** A rejected deliverable goes back to the agent as an agent hook (the feedback is the buyer's text, so it gets OpenClaw's untrusted-content wrapping). */
+export function rejectedMessage(assignmentId: string, title: string | null, feedback: string | null, bridge: BridgeEndpoint): string {
+  return [
+    'A Valence buyer rejected your deliverable. Use the "valence" skill to fix it and submit it again with the same assignment id.',
+    '',
+    `Assignment id: ${assignmentId}`,
+    `Title: ${oneLine(title, '(see the assignment)')}`,
+    '',
+    "Buyer's feedback:",
+    (feedback ?? '').trim() || '(none given)',
+    '',
+    `Bridge URL: ${bridge.baseUrl}`,
+    `Submit endpoint: POST ${bridge.baseUrl}/valence-submit`,
+    `Bridge token: ${bridge.token ? bridge.token : 'none'}`,
+  ].join('\n');
+}
