@@ -422,6 +422,13 @@ describe('web pages in Chromium', () => {
     await page.waitForURL('**/login');
     await page.goto('/worker');
     await page.waitForURL('**/login?next=%2Fworker');
+
+    // Signing in again leads back to the portal, with the assignment's state kept.
+    await page.locator('#login-email').fill(email);
+    await page.locator('#login-password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL('**/worker');
+    await page.locator('#assignment-list li', { hasText: 'Translate a poem' }).locator('.badge', { hasText: 'Submitted' }).waitFor();
   });
 
   test('the admin lists users, creates one, revokes an agent key and disables a user', async () => {
