@@ -429,6 +429,14 @@ describe('web pages in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL('**/worker');
     await page.locator('#assignment-list li', { hasText: 'Translate a poem' }).locator('.badge', { hasText: 'Submitted' }).waitFor();
+
+    // Opting out of offers: matching passes the worker over.
+    await page.getByLabel('Receive new offers').uncheck();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#profile-status', { hasText: 'Saved.' }).waitFor();
+    const later = await hub.api('POST', '/api/buyer/tasks', { key: buyer.apiKey, body: { title: 'Translate a letter', description: 'd', category, publish: true } });
+    const none = await hub.api('POST', `/api/buyer/tasks/${later.body.task.id}/match`, { key: buyer.apiKey, body: {} });
+    assert.deepEqual(none.body.offers, []);
   });
 
   test('the admin lists users, creates one, revokes an agent key and disables a user', async () => {
