@@ -94,5 +94,5 @@
   api('GET', '/api/auth/me').then((r) => {
     me = r.user;
     globalThis.Valence.setCsrf(r.csrfToken);
-  }).finally(load);
+  }, (err) => showError($('users-error'), err)).finally(load);
 })();

@@ -11,6 +11,7 @@
   let selected = null;
   let detailJson = '';
   let current = null; // the last task view shown
+  let pollFailed = false; // the last read of the task failed (its error is on show)
 
   function selectedFromHash() {
     const m = /^#task=(.+)$/.exec(location.hash);
@@ -77,14 +78,20 @@
       r = await api('GET', '/api/buyer/tasks/' + encodeURIComponent(id));
     } catch (err) {
       if (id !== selected) return;
-      if (err.status === 404) {
+      if (err.status === 404 || !current) {
+        // Nothing shown yet (or the task is gone): the message takes the detail's place.
         $('detail').hidden = true;
         $('detail-placeholder').hidden = false;
         $('detail-placeholder').textContent = err.message;
-      } else showError($('d-error'), err);
+      } else {
+        pollFailed = true;
+        showError($('d-error'), err);
+      }
       return;
     }
     if (id !== selected) return;
+    if (pollFailed) showError($('d-error'), null);
+    pollFailed = false;
     const json = JSON.stringify(r);
     if (json === detailJson) return;
     detailJson = json;
