@@ -55,7 +55,8 @@ const offer = (id: string, expiresAt: string | null): PendingOffer => ({
 });
 
 test('the offer record: survives a reopen, is written atomically, forgets expired offers, moves an unreadable file aside', () => {
-  const dir = path.join(tempDir('valence-state-'), 'nested', 'state');
+  const scratch = tempDir('valence-state-');
+  const dir = path.join(scratch, 'nested', 'state');
   const soon = new Date(Date.now() + 60_000).toISOString();
   const a = OfferStore.open(dir);
   assert.equal(a.add(offer('o1', soon)), true);
@@ -82,6 +83,7 @@ test('the offer record: survives a reopen, is written atomically, forgets expire
   assert.match(warnings[0], /unreadable; moved aside/);
   assert.ok(fs.readdirSync(dir).some((f) => f.startsWith('offers.json.unreadable-')));
   c.close();
+  fs.rmSync(scratch, { recursive: true, force: true });
 });
 
 test('the offer message carries the offer and the bridge address, and no hub key', () => {

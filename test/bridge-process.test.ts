@@ -47,7 +47,8 @@ for (const runtime of ['node', 'deno'] as const) {
   test(`${runtime}: a restarted bridge — after SIGTERM or a crash — never hands an offer over twice, and resumes waiting ones`, { timeout: 120_000 }, async () => {
     const hub = await startTestHub();
     const oc = await new OpenClawStandIn(HOOKS_TOKEN).start();
-    const stateDir = path.join(tempDir('valence-bridge-proc-'), 'state');
+    const scratch = tempDir('valence-bridge-proc-');
+    const stateDir = path.join(scratch, 'state');
     const agent = await registerAgent(hub, { category: 'writing' });
     const buyer = await registerBuyer(hub);
     const env = { VALENCE_WS_URL: hub.gatewayUrl!, VALENCE_API_KEY: agent.apiKey, OPENCLAW_HOOKS_URL: oc.hooksUrl, OPENCLAW_HOOKS_TOKEN: HOOKS_TOKEN, BRIDGE_STATE_DIR: stateDir };
@@ -101,6 +102,7 @@ for (const runtime of ['node', 'deno'] as const) {
       await b.stop();
       await oc.stop();
       await hub.stop();
+      fs.rmSync(scratch, { recursive: true, force: true });
     }
   });
 }

@@ -174,15 +174,19 @@ export async function startGateway(install: OpenClawInstall, opts: GatewayOption
     await gone;
     clearTimeout(t);
   };
+  const stopAndClean = async () => {
+    await stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
 
   const deadline = Date.now() + 120_000;
   while (!/\[gateway\] ready/.test(output)) {
     if (exited !== undefined) throw new Error(`the OpenClaw gateway exited (${exited}) before it was ready:\n${output.slice(-4000)}`);
     if (Date.now() > deadline) {
-      await stop();
+      await stopAndClean();
       throw new Error(`the OpenClaw gateway was not ready within 120 s:\n${output.slice(-4000)}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { port, hooksUrl: `http://127.0.0.1:${port}/hooks/agent`, dir, logFile, output: () => output, stop };
+  return { port, hooksUrl: `http://127.0.0.1:${port}/hooks/agent`, dir, logFile, output: () => output, stop: stopAndClean };
 }

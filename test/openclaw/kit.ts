@@ -2,6 +2,7 @@
 // be restarted on the same ports and database, a TCP relay that can black-hole the link, and polling
 // with a deadline.
 import net from 'node:net';
+import fs from 'node:fs';
 import process from 'node:process';
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
@@ -43,12 +44,13 @@ export interface LogLine {
 export async function startTestBridge(cfg: Partial<BridgeConfig> & Pick<BridgeConfig, 'wsUrl' | 'apiKey' | 'hooksUrl' | 'hooksToken'>, opts: BridgeOptions = {}) {
   const lines: LogLine[] = [];
   const raw: string[] = [];
+  const scratch = tempDir('valence-bridge-');
   const full: BridgeConfig = {
     agentId: '',
     host: '127.0.0.1',
     port: 0,
     token: '',
-    stateDir: path.join(tempDir('valence-bridge-'), 'state'),
+    stateDir: path.join(scratch, 'state'),
     logLevel: 'info',
     ...cfg,
   };
@@ -63,6 +65,11 @@ export async function startTestBridge(cfg: Partial<BridgeConfig> & Pick<BridgeCo
       lines.push(JSON.parse(text));
     },
   });
+  const close = bridge.close;
+  bridge.close = async () => {
+    await close();
+    fs.rmSync(scratch, { recursive: true, force: true });
+  };
   return Object.assign(bridge as Bridge, { cfg: full, lines, raw, api: (method: string, route: string, init: { body?: unknown; raw?: string; headers?: Record<string, string> } = {}) => call(bridge.url, method, route, init) });
 }
 
