@@ -11,6 +11,7 @@ import { buildRoutes } from './http/routes.ts';
 import { createRequestHandler } from './http/server.ts';
 import { randomToken } from './domain/util.ts';
 import { createGateway, type Gateway } from './gateway/index.ts';
+import { createMetrics } from './http/metrics.ts';
 
 export interface Hub {
   cfg: HubConfig;
@@ -59,7 +60,8 @@ export async function startHub(overrides: Partial<HubConfig> = {}, env?: Record<
   ctx.notifier = gateway.notifier;
 
   const health = () => ({ status: 'ok', uptimeSeconds: Math.round((Date.now() - started) / 1000), connectedAgents: gateway.connectedCount() });
-  const handler = createRequestHandler(buildRoutes({ domain, cfg, setup, health, gateway }), cfg, log, db.durable);
+  const metrics = createMetrics(db, () => ({ agents: gateway.connectedCount(), sockets: gateway.socketCount() }));
+  const handler = createRequestHandler(buildRoutes({ domain, cfg, setup, health, gateway, metrics }), cfg, log, db.durable, metrics.record);
   const server = http.createServer(handler);
   server.on('upgrade', gateway.handleUpgrade);
   server.on('clientError', (_err, socket) => {

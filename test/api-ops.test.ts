@@ -1,7 +1,7 @@
-// Operations routes: /api/openapi.json (and /metrics below).
+// Operations routes: /api/openapi.json and /metrics.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestHub, type TestHub } from './helpers.ts';
+import { openTask, registerBuyer, startTestHub, type TestHub } from './helpers.ts';
 
 let hub: TestHub;
 before(async () => {
@@ -36,4 +36,23 @@ test('/api/openapi.json describes every API route with the schemas that validate
   const register = res.body.paths['/api/agents/register'].post;
   assert.ok(register.responses['201']);
   assert.equal(register.requestBody.content['application/json'].schema.properties.name.maxLength, 100);
+});
+
+test('/metrics speaks Prometheus text to loopback callers, counting requests by route and the hub\'s state', async () => {
+  const buyer = await registerBuyer(hub);
+  await openTask(hub, buyer.apiKey);
+  await hub.api('GET', '/api/buyer/tasks/not-a-task', { key: buyer.apiKey });
+  const res = await hub.api('GET', '/metrics');
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+  assert.match(res.text, /^# TYPE valence_http_requests_total counter$/m);
+  assert.match(res.text, /^valence_http_requests_total\{method="POST",route="\/api\/buyer\/tasks",status="201"\} 1$/m);
+  assert.match(res.text, /^valence_http_requests_total\{method="GET",route="\/api\/buyer\/tasks\/:taskId",status="404"\} 1$/m);
+  assert.match(res.text, /^valence_tasks\{status="OPEN"\} 1$/m);
+  assert.match(res.text, /^valence_users\{role="BUYER"\} 1$/m);
+  assert.match(res.text, /^valence_agents_connected 0$/m);
+  // Through a proxy it is not a loopback caller any more.
+  const proxied = await hub.api('GET', '/metrics', { headers: { 'X-Forwarded-For': '198.51.100.7' } });
+  assert.equal(proxied.status, 403);
+  assert.equal(proxied.body.error.code, 'forbidden');
 });

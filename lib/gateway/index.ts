@@ -219,6 +219,11 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
   return {
     notifier,
     connectedCount: () => byUser.size,
+    socketCount: () => {
+      let n = 0;
+      for (const set of byUser.values()) n += set.size;
+      return n;
+    },
     /** For the 'upgrade' event of any listener: /agent-ws only; a failed handshake gets a real HTTP status. */
     handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
       socket.on('error', () => {});

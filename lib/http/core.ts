@@ -24,6 +24,9 @@ export interface Reply {
   headers?: Record<string, string | string[]>;
   /** A non-JSON answer (HTML pages). */
   html?: string;
+  /** A plain-text answer with its content type (metrics). */
+  text?: string;
+  contentType?: string;
 }
 
 export type Handler = (c: Call) => Reply | Promise<Reply>;
@@ -62,11 +65,11 @@ export function compileRoutes(routes: Route[]) {
     if (!exact.has(r.pattern)) exact.set(r.pattern, new Map());
     exact.get(r.pattern)!.set(r.method, r.handler);
   }
-  return function match(method: string, path: string): { handler?: Handler; params: Record<string, string>; allow?: string[] } {
+  return function match(method: string, path: string): { handler?: Handler; pattern?: string; params: Record<string, string>; allow?: string[] } {
     const byMethod = exact.get(path);
     if (byMethod) {
       const h = byMethod.get(method) ?? (method === 'HEAD' ? byMethod.get('GET') : undefined);
-      return h ? { handler: h, params: {} } : { params: {}, allow: [...byMethod.keys()] };
+      return h ? { handler: h, pattern: path, params: {} } : { params: {}, allow: [...byMethod.keys()] };
     }
     const segs = path.split('/').slice(1);
     const allow: string[] = [];
@@ -89,7 +92,7 @@ export function compileRoutes(routes: Route[]) {
         } else if (p !== segs[i]) ok = false;
       }
       if (!ok) continue;
-      if (r.method === method || (method === 'HEAD' && r.method === 'GET')) return { handler: r.handler, params };
+      if (r.method === method || (method === 'HEAD' && r.method === 'GET')) return { handler: r.handler, pattern: r.pattern, params };
       allow.push(r.method);
     }
     return { params: {}, allow: allow.length ? allow : undefined };

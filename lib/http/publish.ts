@@ -8,7 +8,7 @@ import type { Accounts } from '../domain/accounts.ts';
 import { parseInput } from '../domain/context.ts';
 import type { Gateway } from '../gateway/index.ts';
 import { AppError, forbidden, unauthorized } from '../errors.ts';
-import type { Handler } from './core.ts';
+import type { Call, Handler } from './core.ts';
 
 const frame = z.record(z.string(), z.unknown()).refine((f) => typeof f.type === 'string' && f.type.length > 0, { message: 'needs a string "type"' });
 export const publishSchema = z
@@ -32,11 +32,16 @@ function sameSecret(a: string, b: string): boolean {
   return crypto.timingSafeEqual(x, y);
 }
 
+/** A caller on loopback (or the VALENCE_PUBLISH_ALLOW address) whose request did not come through a proxy. */
+export function isLocalCaller(c: Call, cfg: HubConfig): boolean {
+  const addr = c.req.socket.remoteAddress ?? '';
+  const allowed = isLoopback(addr) || (cfg.publishHost !== '' && addr.replace(/^::ffff:/, '') === cfg.publishHost);
+  return allowed && c.req.headers['x-forwarded-for'] === undefined && c.req.headers.forwarded === undefined;
+}
+
 export function internalPublish(cfg: HubConfig, accounts: Accounts, gateway: Gateway): Handler {
   return async (c) => {
-    const addr = c.req.socket.remoteAddress ?? '';
-    const allowed = isLoopback(addr) || (cfg.publishHost !== '' && addr.replace(/^::ffff:/, '') === cfg.publishHost);
-    if (!allowed || c.req.headers['x-forwarded-for'] !== undefined) throw forbidden('/internal/publish is served to loopback callers only.');
+    if (!isLocalCaller(c, cfg)) throw forbidden('/internal/publish is served to loopback callers only.');
     if (cfg.publishToken) {
       const h = c.req.headers.authorization ?? '';
       if (!h.startsWith('Bearer ') || !sameSecret(h.slice(7), cfg.publishToken)) throw unauthorized('Send the publish token as "Authorization: Bearer <VALENCE_PUBLISH_TOKEN>".');

@@ -12,6 +12,9 @@ import { schemas as taskSchemas } from '../domain/tasks.ts';
 import { schemas as offerSchemas } from '../domain/offers.ts';
 import { schemas as assignmentSchemas, submitSchema } from '../domain/assignments.ts';
 import { openApiDocument } from './openapi.ts';
+import type { Metrics } from './metrics.ts';
+import { isLocalCaller } from './publish.ts';
+import { forbidden } from '../errors.ts';
 
 const ok = (body: object, status = 200): Reply => ({ status, body: { ok: true, ...body } });
 
@@ -22,10 +25,11 @@ export interface RouteDeps {
   setup: { token: string | null };
   health: () => Record<string, unknown>;
   gateway: Gateway;
+  metrics: Metrics;
 }
 
 export function buildRoutes(deps: RouteDeps): Route[] {
-  const { domain, cfg, setup, health, gateway } = deps;
+  const { domain, cfg, setup, health, gateway, metrics } = deps;
   const { accounts, tasks, offers, assignments } = domain;
   const auth = createAuth(accounts);
   const { agent, buyer, worker, humanWorker, admin, signedIn } = auth;
@@ -39,6 +43,15 @@ export function buildRoutes(deps: RouteDeps): Route[] {
 
   const routes: Route[] = [
     { method: 'GET', pattern: '/healthz', handler: () => ok(health()), doc: { summary: 'Liveness and a few numbers', auth: 'none' } },
+    {
+      method: 'GET', pattern: '/metrics',
+      handler: (c) => {
+        // Loopback callers (a Prometheus beside the hub) or a signed-in admin.
+        if (!isLocalCaller(c, cfg) && auth.resolve(c)?.role !== 'ADMIN') throw forbidden('/metrics is served to loopback callers and admins.');
+        return { text: metrics.render(), contentType: 'text/plain; version=0.0.4; charset=utf-8' };
+      },
+      doc: { summary: 'Prometheus metrics (loopback callers or an admin)', auth: 'loopback' },
+    },
     { method: 'GET', pattern: '/api/openapi.json', handler: () => ({ body: openapi() }), doc: { summary: 'This API description, made from the schemas that validate requests', auth: 'none' } },
 
     // Registration (SPEC §4.1, §4.3): policy and per-address limit in registrationGate.

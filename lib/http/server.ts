@@ -15,8 +15,15 @@ export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
   return req.socket.remoteAddress ?? '';
 }
 
-/** durable: the storage's durable() — an answer waits until the writes it reports are committed. */
-export function createRequestHandler(routes: Route[], cfg: HubConfig, log: Logger, durable: () => Promise<void> | null = () => null) {
+/**
+ * durable: the storage's durable() — an answer waits until the writes it reports are committed.
+ * record: told of every answered request (for /metrics), with the route pattern, not the path.
+ */
+export function createRequestHandler(
+  routes: Route[], cfg: HubConfig, log: Logger,
+  durable: () => Promise<void> | null = () => null,
+  record: (method: string, route: string, status: number, seconds: number) => void = () => {},
+) {
   const match = compileRoutes(routes);
   return async function handle(req: IncomingMessage, res: ServerResponse) {
     const started = performance.now();
@@ -43,6 +50,10 @@ export function createRequestHandler(routes: Route[], cfg: HubConfig, log: Logge
       const pending = durable();
       if (pending) await pending;
       if (reply.html !== undefined) sendHtml(res, reply.status ?? 200, reply.html, reply.headers);
+      else if (reply.text !== undefined) {
+        res.writeHead(reply.status ?? 200, { 'Content-Type': reply.contentType ?? 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(reply.text), ...reply.headers });
+        res.end(reply.text);
+      }
       else sendJson(res, reply.status ?? 200, reply.body, reply.headers);
     } catch (err) {
       await durable()?.catch(() => {});
@@ -50,6 +61,8 @@ export function createRequestHandler(routes: Route[], cfg: HubConfig, log: Logge
     }
     // Drain what the handler did not read, so the connection can be reused.
     if (!req.complete) req.resume();
-    log.info('request', { method, path, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10 });
+    const ms = performance.now() - started;
+    record(method, found.pattern ?? 'unmatched', res.statusCode, ms / 1000);
+    log.info('request', { method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 });
   };
 }
