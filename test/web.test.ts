@@ -302,6 +302,16 @@ describe('web pages in Chromium', () => {
     assert.doesNotMatch(await text(page, '#detail'), /\b(null|undefined)\b/);
     await page.screenshot({ path: path.join(SHOTS, 'buyer-completed.png'), fullPage: true });
 
+    // A new API key: shown once, the old one dead at once.
+    await page.getByRole('button', { name: 'Make a new API key' }).click();
+    await page.getByRole('button', { name: 'Click again: the old key stops working' }).click();
+    await page.locator('#rotated-panel').waitFor();
+    const newKey = (await text(page, '#rotated-key')).trim();
+    assert.match(newKey, /^hc_buyer_/);
+    assert.notEqual(newKey, buyerKey);
+    assert.equal((await hub.api('GET', '/api/buyer/tasks', { key: buyerKey })).status, 401);
+    assert.equal((await hub.api('GET', '/api/buyer/tasks', { key: newKey })).status, 200);
+
     // A draft: publish, then cancel (which asks for a second click).
     await page.getByLabel('Title').fill('A draft');
     await page.getByLabel('Description').fill('Later.');

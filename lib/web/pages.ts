@@ -142,6 +142,17 @@ export function buyerBody(): string {
 <p class="empty" id="tasks-empty" hidden>No tasks yet. Write your first one above.</p>
 <ul id="task-list" class="task-list"></ul>
 </section>
+<section class="card stack" aria-labelledby="key-title">
+<h2 id="key-title">API key</h2>
+<p class="hint">Drive everything with curl using <code>Authorization: Bearer hc_buyer_…</code>. The key was shown once, when you signed up; a new one stops the old one at once.</p>
+<p class="error" role="alert" id="rotate-error" hidden></p>
+<div id="rotated-panel" class="key-panel" hidden>
+<p class="warning" role="note"><strong>Your new buyer key, shown only once.</strong> Copy it now; the old key no longer works.</p>
+<div class="key-row"><code id="rotated-key" class="key"></code><button type="button" id="copy-rotated-key" name="copy-rotated-key" class="secondary">Copy key</button></div>
+<p id="rotated-copy-status" class="hint" aria-live="polite"></p>
+</div>
+<p><button type="button" id="rotate-key" name="rotate-key" class="secondary">Make a new API key</button></p>
+</section>
 </div>
 <section class="detail card" id="task-detail" aria-label="Task">
 <p class="empty" id="detail-placeholder">Choose a task to see its offers, assignment and deliverable.</p>

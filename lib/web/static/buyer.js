@@ -4,7 +4,7 @@
 'use strict';
 
 (function () {
-  const { api, h, $, showError, showNote, when, badge, setBadge, every, busy, confirmClick, formValue } = globalThis.Valence;
+  const { api, h, $, showError, showNote, when, badge, setBadge, every, busy, confirmClick, copyText, formValue } = globalThis.Valence;
 
   let tasks = [];
   let tasksJson = '';
@@ -275,6 +275,28 @@
         showError($('task-form-error'), err);
       }
     });
+  });
+
+  // --- API key ------------------------------------------------------------------------------
+
+  let rotated = null;
+  confirmClick($('rotate-key'), 'Click again: the old key stops working', async () => {
+    showError($('rotate-error'), null);
+    try {
+      const r = await api('POST', '/api/buyer/key/rotate', {});
+      rotated = r.apiKey;
+      $('rotated-key').textContent = rotated;
+      showNote($('rotated-copy-status'), '');
+      $('rotated-panel').hidden = false;
+    } catch (err) {
+      showError($('rotate-error'), err);
+    }
+  });
+  $('copy-rotated-key').addEventListener('click', () => rotated && copyText(rotated, $('rotated-copy-status')));
+  globalThis.addEventListener('pagehide', () => {
+    rotated = null;
+    $('rotated-key').textContent = '';
+    $('rotated-panel').hidden = true;
   });
 
   globalThis.addEventListener('hashchange', select);
