@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { WebSocket } from 'ws';
-import { seedDatabase, type SeededAgent } from './seed.ts';
+import { addOffers, seedDatabase, type SeededAgent } from './seed.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -21,8 +21,8 @@ const CONNECTIONS = 50;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 100);
 const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
 const want = (phase: string) => !only || only.has(phase);
-// Enough distinct offers for 30 000 decisions a second (about twice what the hub does here).
-const OFFERS_PER_RUN = Math.max(1000, Math.round(30_000 * (SECONDS + WARMUP)));
+// Enough distinct offers for 25 000 decisions a second (more than twice what the hub does here).
+const OFFERS_PER_RUN = Math.max(1000, Math.round(25_000 * (SECONDS + WARMUP)));
 const HUB = path.join(root, 'dist', 'server.mjs');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -37,6 +37,21 @@ process.on('exit', () => {
 function rssKb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : NaN;
+}
+
+/** CPU time a process has used so far (user + system), in ms: the share of a core it really got. */
+function cpuMs(pid: number): number {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+/** Runs a load phase and adds the server's CPU per request: unlike req/s, it hardly moves when other work shares the cores. */
+async function measured<T extends { total: number }>(pid: number, run: () => Promise<T>): Promise<T & { cpuUs: number; cpuShare: number }> {
+  const c0 = cpuMs(pid);
+  const t0 = performance.now();
+  const r = await run();
+  const cpu = cpuMs(pid) - c0;
+  return { ...r, cpuUs: (cpu * 1000) / Math.max(1, r.total), cpuShare: cpu / (performance.now() - t0) };
 }
 
 function pct(sorted: number[], p: number): number {
@@ -83,7 +98,7 @@ async function start(args: string[], env: Record<string, string>, name: string, 
       };
     }
     if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`${name} did not start: ${text.slice(0, 500)}`);
-    await sleep(5);
+    await sleep(2);
   }
 }
 
@@ -172,38 +187,54 @@ async function connectMany(wsUrl: string, agents: SeededAgent[], onFrame?: (data
   return out;
 }
 
-/** Accepts over WebSocket frames: 50 agents, one offer_decision in flight each, for `seconds`. */
-async function wsDecisions(wsUrl: string, agents: SeededAgent[], seconds: number): Promise<Throughput & { exhausted: boolean }> {
+/** 50 agents on the gateway; resolves once each has received the replay of its pending offers. */
+async function wsAgents(wsUrl: string, agents: SeededAgent[]): Promise<WebSocket[]> {
+  const socks = await connectMany(wsUrl, agents);
+  await Promise.all(socks.map((ws, i) => new Promise<void>((resolve) => {
+    let left = agents[i].offers.length;
+    if (!left) return resolve();
+    const count = (data: Buffer) => {
+      if (data[9] === 0x70 /* {"type":"pending_offer" */ && --left === 0) {
+        ws.off('message', count);
+        resolve();
+      }
+    };
+    ws.on('message', count);
+  })));
+  return socks;
+}
+
+/** Accepts over WebSocket frames: each socket is one agent with one offer_decision in flight, for `seconds`. */
+async function wsDecisions(socks: WebSocket[], agents: SeededAgent[], seconds: number): Promise<Throughput & { exhausted: boolean }> {
   const lat: number[] = [];
   let bad = 0;
   let exhausted = false;
   let running = true;
-  const socks = await connectMany(wsUrl, agents.slice(0, CONNECTIONS));
   const t0 = performance.now();
   await Promise.all(socks.map((ws, i) => new Promise<void>((resolve) => {
     const a = agents[i];
     let sent = 0;
     let n = 0;
     const fire = () => {
-      if (!running) return resolve();
-      const offerId = a.offers.pop();
+      const offerId = running ? a.offers.pop() : undefined;
       if (!offerId) {
-        exhausted = true;
+        if (running) exhausted = true;
+        ws.off('message', onFrame);
         return resolve();
       }
       sent = performance.now();
       ws.send(`{"type":"offer_decision","requestId":${n++},"offerId":"${offerId}","accept":true}`);
     };
-    ws.on('message', (data: Buffer) => {
+    const onFrame = (data: Buffer) => {
       if (data[9] === 0x61 /* {"type":"ack" */) lat.push(performance.now() - sent);
-      else if (data.includes('"type":"error"')) bad++;
-      else return; // a push (offer_withdrawn), not the answer
+      else if (data[9] === 0x65 /* {"type":"error" */) bad++;
+      else return; // a push, not the answer
       fire();
-    });
+    };
+    ws.on('message', onFrame);
     fire();
   })).concat([sleep(seconds * 1000).then(() => void (running = false))]));
   const elapsed = (performance.now() - t0) / 1000;
-  for (const ws of socks) ws.terminate();
   lat.sort((x, y) => x - y);
   return { rps: lat.length / elapsed, p50: pct(lat, 50), p99: pct(lat, 99), total: lat.length, bad, exhausted };
 }
@@ -286,19 +317,25 @@ async function startup(args: string[], runs: number) {
 async function decisionRuns(synchronous: 'NORMAL' | 'FULL') {
   const dir = fs.mkdtempSync(path.join(tmp, `hub-${synchronous}-`));
   const per = Math.ceil(OFFERS_PER_RUN / CONNECTIONS);
-  log(`seeding ${2 * per * CONNECTIONS} open tasks with one pending offer each (${synchronous})`);
-  const seed = seedDatabase(path.join(dir, 'valence.db'), { http: [CONNECTIONS, per, 'http'], ws: [CONNECTIONS, per, 'ws'], fanout: [1000, 0, 'fanout'] });
+  log(`seeding ${per * CONNECTIONS} open tasks with one pending offer each (${synchronous})`);
+  const seed = seedDatabase(path.join(dir, 'valence.db'), { http: [CONNECTIONS, per, 'http'], ws: [CONNECTIONS, 0, 'ws'], fanout: [1000, 0, 'fanout'] });
   const hub = await start(hubArgs(`hub-${synchronous}`), hubEnv(dir, { VALENCE_SYNCHRONOUS: synchronous }), `hub-${synchronous}`);
   const out: Record<string, unknown> = {};
   if (want('http') || synchronous === 'FULL') {
     log(`HTTP accepts (${synchronous}): ${WARMUP} s warm-up, ${SECONDS} s measured`);
     await httpDecisions(hub.url, seed.groups.http, WARMUP);
-    out.http = await httpDecisions(hub.url, seed.groups.http, SECONDS);
+    out.http = await measured(hub.proc.pid!, () => httpDecisions(hub.url, seed.groups.http, SECONDS));
   }
   if (want('ws') || synchronous === 'FULL') {
     log(`WebSocket accepts (${synchronous}): ${WARMUP} s warm-up, ${SECONDS} s measured`);
-    await wsDecisions(hub.wsUrl, seed.groups.ws, WARMUP);
-    out.ws = await wsDecisions(hub.wsUrl, seed.groups.ws, SECONDS);
+    const agents = seed.groups.ws.slice(0, CONNECTIONS);
+    const socks = await wsAgents(hub.wsUrl, agents);
+    // Offers added after the agents connected: no replay of thousands of pending offers in the run.
+    log(`adding ${per * CONNECTIONS} open tasks with one pending offer each for the WebSocket agents`);
+    addOffers(path.join(dir, 'valence.db'), seed.buyerId, agents, per, 'ws');
+    await wsDecisions(socks, agents, WARMUP);
+    out.ws = await measured(hub.proc.pid!, () => wsDecisions(socks, agents, SECONDS));
+    for (const ws of socks) ws.terminate();
   }
   if (synchronous === 'NORMAL' && want('fanout')) {
     log(`fan-out: ${ROUNDS} tasks, each matched to 1000 connected agents`);
@@ -311,13 +348,14 @@ async function decisionRuns(synchronous: 'NORMAL' | 'FULL') {
 // ---- the run ----
 if (!fs.existsSync(HUB)) throw new Error('dist/server.mjs is missing: run npm run build (npm ci does it)');
 const t0 = Date.now();
+const loadBefore = os.loadavg();
 const results: Record<string, unknown> = { machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, at: new Date().toISOString() } };
 
 if (want('baseline')) {
   log(`bare node:http baseline: ${WARMUP} s warm-up, ${SECONDS} s measured`);
   const bare = await start([path.join(root, 'bench', 'baseline.mjs')], {}, 'baseline');
   await cannon(bare.url, WARMUP);
-  results.baseline = await cannon(bare.url, SECONDS);
+  results.baseline = await measured(bare.proc.pid!, () => cannon(bare.url, SECONDS));
   await bare.stop();
 }
 results.NORMAL = await decisionRuns('NORMAL');
@@ -328,6 +366,7 @@ if (want('memory')) {
 if (want('startup')) {
   log('start-up: spawn to listening, idle RSS (5 fresh starts of what npm start runs)');
   results.startup = await startup([HUB], 5);
+  results.startupBare = await startup([path.join(root, 'bench', 'baseline.mjs')], 5);
   results.startupTsx = await startup(['--import', 'tsx', 'server.ts'], 1);
 }
 if (want('full')) results.FULL = await decisionRuns('FULL');
@@ -337,9 +376,12 @@ const base = (results.baseline as Throughput | undefined)?.rps;
 const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '–');
 const ratio = (rps: number) => (base ? f(rps / base, 3) : '–');
 const rows: string[][] = [];
-const tp = (name: string, t: (Throughput & { exhausted?: boolean }) | undefined, target: string) => {
+const baseCpu = (results.baseline as { cpuUs?: number } | undefined)?.cpuUs;
+const tp = (name: string, t: (Throughput & { exhausted?: boolean; cpuUs?: number; cpuShare?: number }) | undefined, target: string) => {
   if (!t) return;
-  rows.push([name, `${f(t.rps, 0)} req/s`, `${f(t.p50, 2)} ms`, `${f(t.p99, 2)} ms`, ratio(t.rps), target + (t.bad ? ` (${t.bad} failed)` : '') + (t.exhausted ? ' (ran out of offers)' : '')]);
+  const cpu = t.cpuUs === undefined ? '' : `${f(t.cpuUs, 0)} µs (${f(t.cpuShare! * 100, 0)}% of a core)`;
+  const cpuRatio = t.cpuUs && baseCpu ? f(baseCpu / t.cpuUs, 3) : '';
+  rows.push([name, `${f(t.rps, 0)} req/s`, `${f(t.p50, 2)} ms`, `${f(t.p99, 2)} ms`, ratio(t.rps), cpu, cpuRatio, target + (t.bad ? ` (${t.bad} failed)` : '') + (t.exhausted ? ' (ran out of offers)' : '')]);
 };
 tp('bare node:http baseline', results.baseline as Throughput, '');
 const N = results.NORMAL as Record<string, Throughput>;
@@ -349,19 +391,23 @@ tp('accept over WebSocket, NORMAL', N.ws, '');
 tp('accept over HTTP, FULL', F.http, '≥ 0.12 × baseline');
 tp('accept over WebSocket, FULL', F.ws, '');
 const fo = N.fanout as unknown as { p50: number; p99: number; rounds: number } | undefined;
-if (fo) rows.push([`fan-out to 1000 agents (${fo.rounds} rounds)`, '', `${f(fo.p50, 1)} ms`, `${f(fo.p99, 1)} ms`, '', 'last frame p99 < 25 ms']);
+if (fo) rows.push([`fan-out to 1000 agents (${fo.rounds} rounds)`, '', `${f(fo.p50, 1)} ms`, `${f(fo.p99, 1)} ms`, '', '', '', 'last frame p99 < 25 ms']);
 const mem = results.memory as { baseMb: number; points: { n: number; kbPerAgent: number; rssMb: number }[] } | undefined;
-for (const p of mem?.points ?? []) rows.push([`memory per connected agent at ${p.n}`, `${f(p.kbPerAgent, 1)} KB`, `RSS ${f(p.rssMb, 1)} MB`, '', '', p.n >= 10_000 ? '≤ 10 KB' : '']);
+for (const p of mem?.points ?? []) rows.push([`memory per connected agent at ${p.n}`, `${f(p.kbPerAgent, 1)} KB`, `RSS ${f(p.rssMb, 1)} MB`, '', '', '', '', p.n >= 10_000 ? '≤ 10 KB' : '']);
 const st = results.startup as { readyMs: number; rssMb: number; runs: number } | undefined;
-if (st) rows.push([`idle RSS / spawn to listening (npm start, median of ${st.runs})`, `${f(st.rssMb, 1)} MB`, `${f(st.readyMs, 0)} ms`, '', '', '≤ 64 MB, ≤ 150 ms']);
+if (st) rows.push([`idle RSS / spawn to listening (npm start, median of ${st.runs})`, `${f(st.rssMb, 1)} MB`, `${f(st.readyMs, 0)} ms`, '', '', '', '', '≤ 64 MB, ≤ 150 ms']);
+const floor = results.startupBare as { readyMs: number; rssMb: number } | undefined;
+if (floor) rows.push(['  floor: bench/baseline.mjs (bare node:http), same measure', `${f(floor.rssMb, 1)} MB`, `${f(floor.readyMs, 0)} ms`, '', '', '', '', '']);
 const tsx = results.startupTsx as { readyMs: number; rssMb: number } | undefined;
-if (tsx) rows.push(['  for comparison: node --import tsx server.ts', `${f(tsx.rssMb, 1)} MB`, `${f(tsx.readyMs, 0)} ms`, '', '', '']);
+if (tsx) rows.push(['  for comparison: node --import tsx server.ts', `${f(tsx.rssMb, 1)} MB`, `${f(tsx.readyMs, 0)} ms`, '', '', '', '', '']);
 
-const head = ['measure', 'throughput / size', 'p50', 'p99', 'ratio', 'target'];
+const head = ['measure', 'throughput / size', 'p50', 'p99', 'ratio', 'server CPU per request', 'CPU ratio', 'target'];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
 const m = results.machine as { cpus: number; model: string; memGiB: number; node: string };
-process.stdout.write(`\nValence bench — ${m.cpus} × ${m.model}, ${m.memGiB} GiB, Node ${m.node}, ${CONNECTIONS} connections, ${SECONDS} s runs, ${Math.round((Date.now() - t0) / 1000)} s in all\n\n`);
+const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+process.stdout.write(`\nValence bench — ${m.cpus} × ${m.model}, ${m.memGiB} GiB, Node ${m.node}, ${CONNECTIONS} connections, ${SECONDS} s runs, ${Math.round((Date.now() - t0) / 1000)} s in all\n`);
+process.stdout.write(`load average before ${load(loadBefore)}, after ${load(os.loadavg())} (above ~0.3 other work shared the ${m.cpus} cores: read the ratios and CPU per request)\n\n`);
 process.stdout.write([line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n') + '\n');
 if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify(results, null, 2));
 process.exit(0);

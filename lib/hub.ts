@@ -1,6 +1,7 @@
 // Wires the hub together: storage, domain, HTTP routes, the WebSocket gateway, the expiry sweep.
 // server.ts (the program) and the tests both start the hub through startHub().
 import http from 'node:http';
+import process from 'node:process';
 import type { AddressInfo } from 'node:net';
 import { type HubConfig, loadConfig } from './config.ts';
 import { openDatabase, type Database } from './storage/index.ts';
@@ -40,6 +41,26 @@ function listen(server: http.Server, port: number, host: string): Promise<number
   });
 }
 
+// The request log costs a write(2) per line; under load one write per event-loop turn is enough.
+// Error lines go out at once, with everything before them, so that a crash right after one keeps it.
+function batchedStdout() {
+  let lines: string[] = [];
+  const flush = () => {
+    if (!lines.length) return;
+    const text = lines.join('');
+    lines = [];
+    process.stdout.write(text);
+  };
+  return {
+    flush,
+    write(line: string) {
+      if (!lines.length) setImmediate(flush);
+      lines.push(line);
+      if (line.includes('"level":"error"')) flush();
+    },
+  };
+}
+
 const urlHost = (host: string) => (host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host);
 
 /** Timings that tests shorten; the defaults are SPEC §6's. */
@@ -50,7 +71,8 @@ export interface HubInternals {
 
 export async function startHub(overrides: Partial<HubConfig> = {}, env?: Record<string, string | undefined>, internals: HubInternals = {}): Promise<Hub> {
   const cfg = loadConfig(env, overrides);
-  const log = createLogger(cfg.logLevel);
+  const out = batchedStdout();
+  const log = createLogger(cfg.logLevel, out.write);
   const db = openDatabase(cfg.dbPath, { synchronous: cfg.synchronous, group: true });
   const ctx: Ctx = { db, cfg, notifier: nobody, log };
   const domain = createDomain(ctx);
@@ -114,6 +136,7 @@ export async function startHub(overrides: Partial<HubConfig> = {}, env?: Record<
         await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, 10_000).unref())]);
         for (const s of [server, wsServer]) s?.closeAllConnections?.();
         db.close();
+        out.flush();
       })();
       return closing;
     },

@@ -67,6 +67,8 @@ await esbuild.build({
   target: 'node20',
   // The native addon stays a normal dependency; ws's optional native helpers are not installed.
   external: ['better-sqlite3', 'bufferutil', 'utf-8-validate'],
+  // Whitespace and syntax only: function names stay readable in stack traces and CPU profiles
+  // (renaming identifiers saved nothing measurable at start-up).
   minifyWhitespace: true,
   minifySyntax: true,
   sourcemap: 'linked',
