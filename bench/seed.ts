@@ -15,6 +15,7 @@ export interface SeededAgent {
 
 export interface Seed {
   buyerKey: string;
+  buyerId: string;
   /** Agents by group name. */
   groups: Record<string, SeededAgent[]>;
 }
@@ -38,7 +39,7 @@ export function seedDatabase(file: string, groups: Record<string, [number, numbe
   );
   const buyer = newKey('buyer');
   const buyerId = newId();
-  const out: Seed = { buyerKey: buyer.key, groups: {} };
+  const out: Seed = { buyerKey: buyer.key, buyerId, groups: {} };
   db.tx(() => {
     insertUser.run(buyerId, 'BUYER', 'bench buyer', buyer.hash, buyer.prefix, null, at);
     let n = 0;
@@ -67,4 +68,31 @@ export function seedDatabase(file: string, groups: Record<string, [number, numbe
   db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
   db.close();
   return out;
+}
+
+/** Adds `perAgent` open tasks with one PENDING offer each for every agent, through a second connection (the hub may be running). */
+export function addOffers(file: string, buyerId: string, agents: SeededAgent[], perAgent: number, category: string): void {
+  const db = openDatabase(file, { migrate: false });
+  const at = new Date().toISOString();
+  const expires = new Date(Date.now() + 7 * 86400_000).toISOString();
+  const insertTask = db.prepare(
+    `INSERT INTO tasks (id, buyer_id, title, description, category, offer_ttl_seconds, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 604800, 'OPEN', ?, ?)`,
+  );
+  const insertOffer = db.prepare(
+    `INSERT INTO match_offers (id, task_id, worker_user_id, status, message, created_at, expires_at) VALUES (?, ?, ?, 'PENDING', ?, ?, ?)`,
+  );
+  let n = 0;
+  db.tx(() => {
+    for (const a of agents) {
+      for (let j = 0; j < perAgent; j++) {
+        const taskId = newId();
+        const offerId = newId();
+        const task = { title: `bench task ws ${n++}`, description: 'Summarise the attached notes in three lines.', category, deadline: null };
+        insertTask.run(taskId, buyerId, task.title, task.description, category, at, at);
+        insertOffer.run(offerId, taskId, a.userId, offerMessage(task, offerId, expires), at, expires);
+        a.offers.push(offerId);
+      }
+    }
+  });
+  db.close();
 }
