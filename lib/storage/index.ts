@@ -89,6 +89,8 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
   let group: { done: Promise<void>; settle: (err?: unknown) => void } | null = null;
   let commits = 0;
   let checkpointer: Checkpointer | null = null;
+  // Watches the commit rate to decide when checkpoints move to the worker; stopped by close().
+  let watch: ReturnType<typeof setInterval> | undefined;
 
   function flush() {
     const g = group;
@@ -171,6 +173,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
     },
     close() {
       flush();
+      clearInterval(watch);
       const c = checkpointer;
       checkpointer = null;
       c?.stop();
@@ -184,7 +187,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
     // Once the hub writes often, a worker thread with its own connection does it instead.
     if (driver === 'better-sqlite3' && file !== ':memory:') {
       let last = 0;
-      const watch = setInterval(() => {
+      watch = setInterval(() => {
         if (commits - last > BUSY_COMMITS_PER_SECOND) {
           clearInterval(watch);
           raw.exec('PRAGMA wal_autocheckpoint = 0');
