@@ -69,7 +69,7 @@ export function setupRoutes(accounts: Accounts, setup: { token: string | null })
           const { userId } = await accounts.createAdmin({ name: input.name, email: input.email, password: input.password });
           setup.token = null;
           if (isJson) return { status: 201, body: { ok: true, userId } };
-          return { status: 201, html: page('Admin created', '<p>The admin account exists. Sign in with <code>POST /api/auth/login</code>.</p>') };
+          return { status: 201, html: page('Admin created', '<p>The admin account exists. <a href="/login">Sign in</a>.</p>') };
         } catch (err) {
           if (isJson || !(err instanceof AppError) || err.status >= 500) throw err;
           return { status: err.status, html: form(String(input.token), err.message) };
