@@ -129,15 +129,28 @@ export class RestartableHub {
       this.dbPath = path.join(this.dir, 'valence.db');
       this.port = Number(new URL(this.hub.url).port);
       this.wsPort = Number(new URL(this.hub.gatewayUrl!).port);
+      this.running = true;
       return this;
     }
     const hub = await startHub({ dbPath: this.dbPath, host: '127.0.0.1', port: this.port, agentWsPort: this.wsPort, logLevel: 'silent' });
-    this.hub = Object.assign(hub, this.hub.api ? { dir: this.dir, api: this.hub.api, stop: this.hub.stop } : {}) as TestHub;
+    const dir = this.dir;
+    this.hub = Object.assign(hub, {
+      dir,
+      api: this.hub.api, // same address, so the same client
+      stop: async () => {
+        await hub.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    });
+    this.running = true;
     return this;
   }
 
+  running = false;
+
   /** Stops the hub and keeps its database. */
   async halt() {
+    this.running = false;
     await this.hub.close();
   }
 
@@ -146,7 +159,9 @@ export class RestartableHub {
   }
 
   async stop() {
-    await this.hub.stop();
+    if (this.running) await this.hub.stop();
+    else fs.rmSync(this.dir, { recursive: true, force: true });
+    this.running = false;
   }
 }
 
