@@ -37,6 +37,9 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     log('info', 'stopping', { signal: sig });
     const force = setTimeout(() => process.exit(1), 5_000);
     force.unref();
-    void bridge.close().then(() => process.exit(0));
+    void bridge.close().then(() => {
+      log('info', 'stopped');
+      process.exit(0);
+    });
   });
 }

@@ -219,7 +219,7 @@ export interface BridgeProcess {
 /** Runs the real program (`node --import tsx bridge.ts`, as `npm run valence-bridge` does) and waits for its listening line. */
 export async function spawnBridge(env: Record<string, string>, args: string[] = [], runtime: 'node' | 'deno' = 'node'): Promise<BridgeProcess> {
   const root = path.resolve(import.meta.dirname, '..', '..');
-  const [cmd, pre] = runtime === 'deno' ? [path.join(root, 'node_modules', '.bin', 'deno'), ['run', '-A']] : [process.execPath, ['--import', 'tsx']];
+  const [cmd, pre] = runtime === 'deno' ? [path.join(root, 'node_modules', '.bin', 'deno'), ['run', '-A']] : [process.versions.deno ? 'node' : process.execPath, ['--import', 'tsx']];
   const child = spawn(cmd, [...pre, 'bridge.ts', ...args], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', BRIDGE_PORT: '0', ...env },
