@@ -3,6 +3,7 @@
 //
 //   BENCH_SECONDS   length of each throughput run (default 10; a 2 s warm-up comes first)
 //   BENCH_ROUNDS    fan-out rounds (default 100)
+//   BENCH_OFFERS    distinct offers seeded per decision run (default: 25 000 per second of run)
 //   BENCH_ONLY      comma list of phases to run: baseline,http,ws,fanout,memory,startup,full
 //   BENCH_JSON      also write the results to this file
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -22,7 +23,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 100);
 const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
 const want = (phase: string) => !only || only.has(phase);
 // Enough distinct offers for 25 000 decisions a second (more than twice what the hub does here).
-const OFFERS_PER_RUN = Math.max(1000, Math.round(25_000 * (SECONDS + WARMUP)));
+const OFFERS_PER_RUN = Number(process.env.BENCH_OFFERS ?? Math.max(1000, Math.round(25_000 * (SECONDS + WARMUP))));
 const HUB = path.join(root, 'dist', 'server.mjs');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
