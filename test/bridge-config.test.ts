@@ -95,6 +95,10 @@ test('the offer message carries the offer and the bridge address, and no hub key
     assert.ok(text.includes(line), line);
   }
   assert.ok(!/hc_agent_/.test(text));
+  const long = offerMessage({ offerId: 'o', message: '', task: { id: 't', title: 'T', description: 'é'.repeat(300_000), category: null, deadline: null }, expiresAt: null }, { baseUrl: 'http://127.0.0.1:4021', token: 'tok' });
+  assert.ok(Buffer.byteLength(JSON.stringify({ message: long })) < 256 * 1024, 'fits OpenClaw\'s hook body limit');
+  assert.match(long, /description cut at 64000 characters/);
+  assert.match(long, /Bridge token: tok/);
 });
 
 test('the shipped skill: OpenClaw front matter and the commands the message points to', () => {

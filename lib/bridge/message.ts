@@ -10,6 +10,10 @@ export interface BridgeEndpoint {
   token: string;
 }
 
+// OpenClaw refuses hook bodies over 256 KiB; a long description is cut well below that.
+const MAX_DESCRIPTION = 64_000;
+const clip = (s: string) => (s.length > MAX_DESCRIPTION ? `${s.slice(0, MAX_DESCRIPTION)}\n[… description cut at ${MAX_DESCRIPTION} characters; the full text is on the hub]` : s);
+
 const oneLine = (s: string | null | undefined, fallback: string) => (s && s.trim() ? s.replace(/\s+/g, ' ').trim() : fallback);
 
 export function offerMessage(offer: PendingOffer, bridge: BridgeEndpoint): string {
@@ -25,7 +29,7 @@ export function offerMessage(offer: PendingOffer, bridge: BridgeEndpoint): strin
     `Offer expires: ${oneLine(offer.expiresAt, 'not stated')} (decide before then)`,
     '',
     'Description:',
-    (t.description ?? '').trim() || '(none)',
+    clip((t.description ?? '').trim()) || '(none)',
     '',
     `Bridge URL: ${bridge.baseUrl}`,
     `Decide endpoint: POST ${bridge.baseUrl}/valence-decide`,

@@ -57,11 +57,12 @@ test('a real OpenClaw agent, following the valence skill, accepts an offer and s
     assert.equal(view.body.deliverable.revision, 1);
 
     // The agent got there by reading the shipped skill and running its commands.
-    const actions = model.steps.map((s) => s.action);
-    assert.deepEqual(actions.slice(0, 3), ['read skill', 'accept', 'submit']);
-    assert.equal((model.steps[0].detail as { path: string }).path, path.join(SKILLS, 'valence', 'SKILL.md'));
+    // (OpenClaw may also call the model for runs of its own, without the offer; those are left out.)
+    const steps = model.steps.filter((s) => s.action !== 'no offer in the conversation');
+    assert.deepEqual(steps.slice(0, 3).map((s) => s.action), ['read skill', 'accept', 'submit']);
+    assert.equal((steps[0].detail as { path: string }).path, path.join(SKILLS, 'valence', 'SKILL.md'));
     await waitFor(() => model.steps.some((s) => s.action === 'done'), 'the agent to read the submit answer');
-    const hookPrompt = JSON.stringify(model.requests[0].body.messages);
+    const hookPrompt = JSON.stringify(model.requests.find((r) => JSON.stringify(r.body.messages).includes('New Valence offer'))!.body.messages);
     assert.ok(hookPrompt.includes(offer.offerId), 'the hook message reached the model');
     assert.ok(!hookPrompt.includes(agent.apiKey), 'the hub key never reaches the agent');
 
