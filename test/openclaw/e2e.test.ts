@@ -73,6 +73,12 @@ test('a real OpenClaw agent, following the valence skill, accepts an offer and s
     assert.equal(st.body.handedOver, 1);
     assert.equal(st.body.waiting, 0);
     assert.ok(b.lines.some((l) => l.msg === 'offer handed to OpenClaw' && l.offerId === offer.offerId));
+
+    // The buyer cancels the task: the bridge tells the agent through the real /hooks/wake.
+    const cancelled = await hub.api('POST', `/api/buyer/tasks/${task.id}/cancel`, { key: buyer.apiKey, body: {} });
+    assert.equal(cancelled.status, 200);
+    await waitFor(() => b.lines.find((l) => l.msg === 'told OpenClaw' && l.event === 'task_cancelled'), 'the cancel notice accepted by OpenClaw', 30_000);
+    assert.equal(b.lines.some((l) => l.msg === 'OpenClaw refused the notice'), false);
   } finally {
     if (bridge) await bridge.stop();
     await gateway.stop();
