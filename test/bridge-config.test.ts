@@ -67,6 +67,9 @@ test('the offer record: survives a reopen, is written atomically, forgets expire
   assert.equal((fs.statSync(path.join(dir, 'offers.json')).mode & 0o777).toString(8), '600');
   assert.throws(() => OfferStore.open(dir), /another bridge|is using/, 'the folder is locked while open');
   a.close();
+  // A lock left behind (a crash, then a reboot) naming a pid that is now some other program is taken over.
+  fs.writeFileSync(path.join(dir, 'bridge.lock'), '1');
+  OfferStore.open(dir).close();
 
   const b = OfferStore.open(dir);
   assert.equal(b.get('o1')?.status, 'handed_over');

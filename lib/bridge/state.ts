@@ -81,7 +81,7 @@ export class OfferStore {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         const pid = Number(fs.readFileSync(this.lockFile, 'utf8').trim());
-        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && aliveBridge(pid)) {
           throw new Error(`another bridge (pid ${pid}) is using ${this.dir}; two bridges on one state folder would hand offers over twice`);
         }
         fs.rmSync(this.lockFile, { force: true }); // left by a bridge that died
@@ -224,7 +224,15 @@ export class OfferStore {
   }
 }
 
-function alive(pid: number): boolean {
+/** Is `pid` a running bridge? After a reboot the pid in a left-over lock may belong to anything else. */
+function aliveBridge(pid: number): boolean {
+  if (fs.existsSync('/proc/self/cmdline')) {
+    try {
+      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('bridge');
+    } catch {
+      return false; // gone, or another user's process we may not even see
+    }
+  }
   try {
     process.kill(pid, 0);
     return true;
