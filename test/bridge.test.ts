@@ -30,7 +30,15 @@ async function setup(opts: { bridgeToken?: string; agentId?: string; hooksToken?
     await oc.stop();
     await hub.stop();
   };
-  return { hub, oc, agent, buyer, bridge, cleanup };
+  /** A published task matched to the agent; waits until OpenClaw has admitted its offer. */
+  const offered = async (fields: Record<string, unknown> = {}) => {
+    const before = admittedCalls(oc).length;
+    const task = await openTask(hub.hub, buyer.apiKey, { category: 'writing', ...fields });
+    const offers = await match(hub.hub, buyer.apiKey, task.id);
+    await waitFor(() => admittedCalls(oc).length === before + 1, 'hand-over');
+    return { task, offers, offer: offers.find((o) => o.workerUserId === agent.userId)! };
+  };
+  return { hub, oc, agent, buyer, bridge, cleanup, offered };
 }
 
 const agentCalls = (oc: OpenClawStandIn) => oc.calls.filter((c) => c.path === '/hooks/agent');
@@ -83,9 +91,7 @@ test('the agent accepts and submits through the local API; the hub\'s answers co
   const s = await setup();
   try {
     await waitFor(() => s.bridge.status().connected, 'hub link');
-    const task = await openTask(s.hub.hub, s.buyer.apiKey, { category: 'writing' });
-    const [offer] = await match(s.hub.hub, s.buyer.apiKey, task.id);
-    await waitFor(() => admittedCalls(s.oc).length === 1, 'hand-over');
+    const { task, offer } = await s.offered();
 
     const unknown = await s.bridge.api('POST', '/valence-decide', { body: { offerId: 'no-such-offer', accept: true } });
     assert.equal(unknown.status, 404);
@@ -225,9 +231,7 @@ test('hub restarts: the bridge reconnects by itself with backoff, and the replay
   const s = await setup();
   try {
     await waitFor(() => s.bridge.status().connected, 'hub link');
-    const task = await openTask(s.hub.hub, s.buyer.apiKey, { category: 'writing' });
-    const [offer] = await match(s.hub.hub, s.buyer.apiKey, task.id);
-    await waitFor(() => admittedCalls(s.oc).length === 1, 'hand-over');
+    const { task, offer } = await s.offered();
 
     for (let round = 0; round < 2; round++) {
       await s.hub.halt();
