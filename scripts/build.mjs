@@ -57,6 +57,19 @@ const keepModuleUrl = {
   },
 };
 
+// zod's namespace re-exports every translation of its messages (about 300 KB, 40% of the bundle);
+// the hub writes its own messages and zod itself loads English directly, so keep only that one.
+const englishOnly = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({
+      contents: "export { default as en } from './en.js';",
+      loader: 'js',
+      resolveDir: path.join(root, 'node_modules', 'zod', 'v4', 'locales'),
+    }));
+  },
+};
+
 const started = Date.now();
 await esbuild.build({
   entryPoints: [entry],
@@ -74,7 +87,7 @@ await esbuild.build({
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',
-  plugins: [keepModuleUrl],
+  plugins: [keepModuleUrl, englishOnly],
   // CommonJS dependencies (ws) call require() for Node's built-ins; give the ES module a real one.
   banner: {
     js: [
