@@ -5,6 +5,7 @@
 //   BENCH_ROUNDS    fan-out rounds (default 100)
 //   BENCH_OFFERS    distinct offers seeded per decision run (default: 25 000 per second of run)
 //   BENCH_ONLY      comma list of phases to run: baseline,http,ws,fanout,memory,startup,full
+//   BENCH_HUB       the bundled hub to run (default dist/server.mjs)
 //   BENCH_JSON      also write the results to this file
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,7 +25,8 @@ const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(','))
 const want = (phase: string) => !only || only.has(phase);
 // Enough distinct offers for 25 000 decisions a second (more than twice what the hub does here).
 const OFFERS_PER_RUN = Number(process.env.BENCH_OFFERS ?? Math.max(1000, Math.round(25_000 * (SECONDS + WARMUP))));
-const HUB = path.join(root, 'dist', 'server.mjs');
+// BENCH_HUB: another build of the hub to measure (e.g. one made from an older commit, for a before/after).
+const HUB = process.env.BENCH_HUB ? path.resolve(process.env.BENCH_HUB) : path.join(root, 'dist', 'server.mjs');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (s: string) => process.stderr.write(`bench: ${s}\n`);

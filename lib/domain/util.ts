@@ -1,9 +1,19 @@
 // Ids, keys, hashes and passwords.
 import crypto from 'node:crypto';
 
+// Ids come from a pool of random bytes refilled 4 KB at a time: one call into the CSPRNG per 256 ids
+// instead of one per id (a match of 1000 workers spent 5% of its time there).
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+
 /** An opaque, URL-safe, unguessable id (128 random bits). */
 export function newId(): string {
-  return crypto.randomBytes(16).toString('base64url');
+  if (poolAt + 16 > pool.length) {
+    pool = crypto.randomBytes(4096);
+    poolAt = 0;
+  }
+  poolAt += 16;
+  return pool.toString('base64url', poolAt - 16, poolAt);
 }
 
 export const nowIso = (): string => new Date().toISOString();
