@@ -321,7 +321,7 @@ async function decisionRuns(synchronous: 'NORMAL' | 'FULL') {
   const dir = fs.mkdtempSync(path.join(tmp, `hub-${synchronous}-`));
   const per = Math.ceil(OFFERS_PER_RUN / CONNECTIONS);
   log(`seeding ${per * CONNECTIONS} open tasks with one pending offer each (${synchronous})`);
-  const seed = seedDatabase(path.join(dir, 'valence.db'), { http: [CONNECTIONS, per, 'http'], ws: [CONNECTIONS, 0, 'ws'], fanout: [1000, 0, 'fanout'] });
+  const seed = seedDatabase(path.join(dir, 'valence.db'), { http: [CONNECTIONS, per, 'http'], ws: [CONNECTIONS, 0, 'ws'] });
   const hub = await start(hubArgs(`hub-${synchronous}`), hubEnv(dir, { VALENCE_SYNCHRONOUS: synchronous }), `hub-${synchronous}`);
   const out: Record<string, unknown> = {};
   if (want('http') || synchronous === 'FULL') {
@@ -340,11 +340,16 @@ async function decisionRuns(synchronous: 'NORMAL' | 'FULL') {
     out.ws = await measured(hub.proc.pid!, () => wsDecisions(socks, agents, SECONDS));
     for (const ws of socks) ws.terminate();
   }
-  if (synchronous === 'NORMAL' && want('fanout')) {
-    log(`fan-out: ${ROUNDS} tasks, each matched to 1000 connected agents`);
-    out.fanout = await fanout(hub, seed.buyerKey, seed.groups.fanout, ROUNDS);
-  }
   await hub.stop();
+  if (synchronous === 'NORMAL' && want('fanout')) {
+    // Its own hub: 1000 agents and the offers the rounds make, not the 600 000 offers decided above.
+    const fdir = fs.mkdtempSync(path.join(tmp, 'hub-fanout-'));
+    const fseed = seedDatabase(path.join(fdir, 'valence.db'), { fanout: [1000, 0, 'fanout'] });
+    const fhub = await start(hubArgs('hub-fanout'), hubEnv(fdir), 'hub-fanout');
+    log(`fan-out: ${ROUNDS} tasks, each matched to 1000 connected agents`);
+    out.fanout = await fanout(fhub, fseed.buyerKey, fseed.groups.fanout, ROUNDS);
+    await fhub.stop();
+  }
   return out;
 }
 

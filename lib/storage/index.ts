@@ -188,7 +188,9 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
     if (driver === 'better-sqlite3' && file !== ':memory:') {
       let last = 0;
       watch = setInterval(() => {
-        if (commits - last > BUSY_COMMITS_PER_SECOND) {
+        // Many commits a second, or commits so large that the WAL outgrew SQLite's 1000-page
+        // checkpoint threshold (a match to 1000 workers writes about that many pages at once).
+        if (commits - last > BUSY_COMMITS_PER_SECOND || walBytes(file) > 4.5 * 1024 * 1024) {
           clearInterval(watch);
           raw.exec('PRAGMA wal_autocheckpoint = 0');
           checkpointer = startCheckpointer(file, opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL', () => {
@@ -205,6 +207,14 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
 }
 
 const BUSY_COMMITS_PER_SECOND = 100;
+
+function walBytes(file: string): number {
+  try {
+    return fs.statSync(`${file}-wal`).size;
+  } catch {
+    return 0;
+  }
+}
 
 interface Checkpointer {
   stop(): void;

@@ -1,0 +1,39 @@
+// How many WAL frames (4 KB pages) one accept writes, and what it costs, by commit group size.
+// In-process, no HTTP: the decision transaction of lib/domain/offers.ts on a seeded database.
+//   node --import tsx bench/wal-frames.ts [GROUP ...]        e.g. 1 10 50
+//   BENCH_DROP=events_task,offers_pending_expiry ...         the same without some indexes (what-if)
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { seedDatabase } from './seed.ts';
+import { openDatabase } from '../lib/storage/index.ts';
+import { createDomain } from '../lib/domain/index.ts';
+import { loadConfig } from '../lib/config.ts';
+import { nobody } from '../lib/domain/context.ts';
+
+const N = 10_000;
+for (const G of (process.argv.slice(2).length ? process.argv.slice(2) : ['1', '10', '50']).map(Number)) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'valence-frames-'));
+  const file = path.join(dir, 'v.db');
+  const seed = seedDatabase(file, { a: [50, 2000, 'x'] });
+  const db = openDatabase(file);
+  db.exec('PRAGMA wal_autocheckpoint = 0');
+  for (const ix of (process.env.BENCH_DROP ?? '').split(',').filter(Boolean)) db.exec(`DROP INDEX ${ix}`);
+  db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  const d = createDomain({ db, cfg: loadConfig({}, {}), notifier: nobody, log: { info() {}, error() {} } });
+  let k = 0;
+  const t0 = performance.now();
+  for (let b = 0; b < N / G; b++) {
+    db.tx(() => {
+      for (let i = 0; i < G; i++) {
+        const a = seed.groups.a[k++ % 50];
+        d.offers.decide({ userId: a.userId, role: 'AGENT', name: a.userId, via: 'key' }, a.offers.pop()!, { accept: true });
+      }
+    });
+  }
+  const ms = performance.now() - t0;
+  const frames = fs.statSync(file + '-wal').size / (4096 + 24);
+  console.log(`${G} accept(s) per commit: ${((ms * 1000) / N).toFixed(1)} µs per accept, ${(frames / N).toFixed(2)} WAL frames per accept`);
+  db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
