@@ -561,3 +561,26 @@ describe('registration policy', () => {
     }
   });
 });
+
+describe('password guessing', () => {
+  test('ten failed sign-ins from one address in 15 minutes, then 429 with Retry-After; another address is not affected', async () => {
+    const hub = await startTestHub({ trustProxy: true });
+    try {
+      const email = `${uniq('guess')}@example.test`;
+      await registerBuyer(hub, { email, password: PASSWORD });
+      const from = (ip: string, password: string) =>
+        hub.api('POST', '/api/auth/login', { body: { email, password }, headers: { 'X-Forwarded-For': ip } });
+      // A success does not count against the address.
+      assert.equal((await from('192.0.2.1', PASSWORD)).status, 200);
+      for (let i = 0; i < 10; i++) assertError(await from('192.0.2.1', `wrong ${i}`), 401, 'unauthorized', `attempt ${i + 1}`);
+      const blocked = await from('192.0.2.1', PASSWORD);
+      assertError(blocked, 429, 'rate_limited');
+      assert.ok(Number(blocked.headers.get('retry-after')) > 0, 'Retry-After in seconds');
+      const other = await from('192.0.2.2', PASSWORD);
+      assert.equal(other.status, 200);
+      assert.equal(other.body.ok, true);
+    } finally {
+      await hub.stop();
+    }
+  });
+});

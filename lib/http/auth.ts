@@ -81,32 +81,56 @@ export function createAuth(accounts: Accounts) {
 
 export type Auth = ReturnType<typeof createAuth>;
 
+/**
+ * A sliding-window counter per client address: take() claims a slot or throws 429 with Retry-After;
+ * the returned function gives the slot back.
+ */
+export function createLimiter(limit: number, windowMs: number) {
+  const hits = new Map<string, number[]>();
+  return function take(ip: string): () => void {
+    const now = Date.now();
+    const recent = (hits.get(ip) ?? []).filter((t) => t > now - windowMs);
+    hits.set(ip, recent);
+    if (recent.length >= limit) throw rateLimited(Math.max(1, Math.ceil((recent[0] + windowMs - now) / 1000)));
+    recent.push(now);
+    if (hits.size > 10_000) for (const [k, ts] of hits) if (ts[ts.length - 1] <= now - windowMs) hits.delete(k);
+    return () => {
+      const i = recent.lastIndexOf(now);
+      if (i >= 0) recent.splice(i, 1);
+    };
+  };
+}
+
 /** Registration policy: closed → 403; at most `limit` registrations per client address per hour → 429. */
 export function registrationGate(cfg: HubConfig) {
-  const hits = new Map<string, number[]>();
-  const HOUR = 3600_000;
+  const take = createLimiter(cfg.registerLimit, 3600_000);
   return (h: Handler): Handler => async (c) => {
     if (cfg.registration === 'closed') throw new AppError(403, 'registration_closed', 'Registration is closed on this hub; ask its admin for an account.');
-    if (cfg.registerLimit > 0) {
-      const now = Date.now();
-      const recent = (hits.get(c.ip) ?? []).filter((t) => t > now - HOUR);
-      if (recent.length >= cfg.registerLimit) {
-        hits.set(c.ip, recent);
-        throw rateLimited(Math.max(1, Math.ceil((recent[0] + HOUR - now) / 1000)));
-      }
-      // The slot is taken before the (slow, awaited) registration so that a burst cannot overshoot,
-      // and given back when the registration fails.
-      recent.push(now);
-      hits.set(c.ip, recent);
-      if (hits.size > 10_000) for (const [ip, ts] of hits) if (ts[ts.length - 1] <= now - HOUR) hits.delete(ip);
-      try {
-        return await h(c);
-      } catch (err) {
-        const i = recent.lastIndexOf(now);
-        if (i >= 0) recent.splice(i, 1);
-        throw err;
-      }
+    if (cfg.registerLimit <= 0) return h(c);
+    // The slot is taken before the (slow, awaited) registration so that a burst cannot overshoot,
+    // and given back when the registration fails.
+    const giveBack = take(c.ip);
+    try {
+      return await h(c);
+    } catch (err) {
+      giveBack();
+      throw err;
     }
-    return h(c);
+  };
+}
+
+/** Password guessing: at most 10 failed sign-ins per client address in 15 minutes → 429. */
+export function loginGate() {
+  const take = createLimiter(10, 15 * 60_000);
+  return (h: Handler): Handler => async (c) => {
+    const giveBack = take(c.ip);
+    try {
+      const reply = await h(c);
+      giveBack(); // only failures count
+      return reply;
+    } catch (err) {
+      if ((err as AppError).status !== 401) giveBack();
+      throw err;
+    }
   };
 }

@@ -1,7 +1,7 @@
 // The route table, top to bottom. Handlers are thin: authorize (wrapper), parse, call the domain, answer.
 import type { Domain } from '../domain/index.ts';
 import type { HubConfig } from '../config.ts';
-import { createAuth, registrationGate, SESSION_COOKIE } from './auth.ts';
+import { createAuth, loginGate, registrationGate, SESSION_COOKIE } from './auth.ts';
 import type { Call, Reply, Route } from './core.ts';
 import { setupRoutes } from '../web/setup.ts';
 import { webRoutes } from '../web/index.ts';
@@ -34,6 +34,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
   const auth = createAuth(accounts);
   const { agent, buyer, worker, humanWorker, admin, signedIn } = auth;
   const registration = registrationGate(cfg);
+  const loginLimit = loginGate();
   const me = (c: Call) => c.principal!;
   const secure = (c: Call) => c.req.headers['x-forwarded-proto'] === 'https' && cfg.trustProxy;
   const submit = submitSchema(cfg.maxDeliverable);
@@ -71,12 +72,12 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     // Human sign-in.
     {
       method: 'POST', pattern: '/api/auth/login',
-      handler: async (c) => {
+      handler: loginLimit(async (c) => {
         const { session, user } = await accounts.login(await c.body());
         const maxAge = Math.floor((Date.parse(session.expiresAt) - Date.now()) / 1000);
         return { status: 200, body: { ok: true, user, csrfToken: session.csrfToken, expiresAt: session.expiresAt }, headers: { 'Set-Cookie': sessionCookie(c, session.token, maxAge) } };
-      },
-      doc: { summary: 'Sign in: sets the session cookie, returns csrfToken', auth: 'none', body: A.login },
+      }),
+      doc: { summary: 'Sign in: sets the session cookie, returns csrfToken (10 failures per address in 15 minutes, then 429)', auth: 'none', body: A.login },
     },
     {
       method: 'POST', pattern: '/api/auth/logout',
