@@ -366,7 +366,7 @@ if (want('baseline')) {
   results.baseline = await measured(bare.proc.pid!, () => cannon(bare.url, SECONDS));
   await bare.stop();
 }
-results.NORMAL = await decisionRuns('NORMAL');
+results.NORMAL = want('http') || want('ws') || want('fanout') ? await decisionRuns('NORMAL') : {};
 if (want('memory')) {
   log('memory per connected agent');
   results.memory = await memory([1000, 10_000]);
