@@ -2,6 +2,7 @@
 // In-process, no HTTP: the decision transaction of lib/domain/offers.ts on a seeded database.
 //   node --import tsx bench/wal-frames.ts [GROUP ...]        e.g. 1 10 50
 //   BENCH_DROP=events_task,offers_pending_expiry ...         the same without some indexes (what-if)
+//   BENCH_PRAGMAS='cache_size=-65536;mmap_size=1073741824'   the same with other settings (what-if)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,21 +20,25 @@ for (const G of (process.argv.slice(2).length ? process.argv.slice(2) : ['1', '1
   const db = openDatabase(file);
   db.exec('PRAGMA wal_autocheckpoint = 0');
   for (const ix of (process.env.BENCH_DROP ?? '').split(',').filter(Boolean)) db.exec(`DROP INDEX ${ix}`);
+  for (const p of (process.env.BENCH_PRAGMAS ?? '').split(';').filter(Boolean)) db.exec(`PRAGMA ${p}`);
   db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
   const d = createDomain({ db, cfg: loadConfig({}, {}), notifier: nobody, log: { info() {}, error() {} } });
   let k = 0;
   const t0 = performance.now();
+  let inStatements = 0;
   for (let b = 0; b < N / G; b++) {
     db.tx(() => {
+      const s0 = performance.now();
       for (let i = 0; i < G; i++) {
         const a = seed.groups.a[k++ % 50];
         d.offers.decide({ userId: a.userId, role: 'AGENT', name: a.userId, via: 'key' }, a.offers.pop()!, { accept: true });
       }
+      inStatements += performance.now() - s0;
     });
   }
   const ms = performance.now() - t0;
   const frames = fs.statSync(file + '-wal').size / (4096 + 24);
-  console.log(`${G} accept(s) per commit: ${((ms * 1000) / N).toFixed(1)} µs per accept, ${(frames / N).toFixed(2)} WAL frames per accept`);
+  console.log(`${G} accept(s) per commit: ${((ms * 1000) / N).toFixed(1)} µs per accept, ${(frames / N).toFixed(2)} WAL frames per accept (statements ${((inStatements * 1000) / N).toFixed(1)} µs, COMMIT ${(((ms - inStatements) * 1000) / N).toFixed(1)} µs)`);
   db.close();
   fs.rmSync(dir, { recursive: true, force: true });
 }
