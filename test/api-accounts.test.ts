@@ -584,3 +584,26 @@ describe('password guessing', () => {
     }
   });
 });
+
+describe('blank optional fields', () => {
+  test('"" for an optional category or email means none, as forms send it', async () => {
+    const hub = await startTestHub();
+    try {
+      const reg = await hub.api('POST', '/api/agents/register', { body: { name: uniq('blank'), category: '', email: '' } });
+      assert.equal(reg.status, 201);
+      assert.equal(reg.body.category, null);
+      const set = await hub.api('PATCH', '/api/agent/v1/me', { key: reg.body.apiKey, body: { category: 'writing' } });
+      assert.deepEqual([set.status, set.body.category], [200, 'writing']);
+      const cleared = await hub.api('PATCH', '/api/agent/v1/me', { key: reg.body.apiKey, body: { category: '' } });
+      assert.deepEqual([cleared.status, cleared.body.category], [200, null]);
+      const buyer = await registerBuyer(hub);
+      const task = await hub.api('POST', '/api/buyer/tasks', { key: buyer.apiKey, body: { title: 'Blank category', description: 'x', category: '' } });
+      assert.deepEqual([task.status, task.body.task.category], [201, null]);
+      const wrong = await hub.api('POST', '/api/agents/register', { body: { name: uniq('blank'), category: 5 } });
+      assertError(wrong, 400, 'invalid_body');
+      assert.deepEqual(wrong.body.error.issues, [{ path: 'category', message: 'must be a string' }]);
+    } finally {
+      await hub.stop();
+    }
+  });
+});

@@ -47,3 +47,7 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.in
     r.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
   );
 }
+
+/** An optional text field where "" means "none", as forms and hand-written curl send it. */
+export const blankIsNull = <T extends z.ZodType>(schema: T) =>
+  z.union([z.literal(''), schema], { message: 'must be a string' }).nullish().transform((v) => (v === '' ? null : v) as z.output<T> | null | undefined);

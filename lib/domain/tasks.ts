@@ -1,7 +1,7 @@
 // Tasks from the buyer's side: create, edit while draft, publish, cancel, list, view, and matching (SPEC §5).
 import { z } from 'zod';
 import { badRequest, notFound } from '../errors.ts';
-import { type Ctx, parseInput, type Principal } from './context.ts';
+import { blankIsNull, type Ctx, parseInput, type Principal } from './context.ts';
 import { newId, nowIso } from './util.ts';
 import { ASSIGNMENT_SELECT, assignmentView, offerMessage, offerStatus, pendingOfferFrame, taskView } from './views.ts';
 import type { Row } from '../storage/index.ts';
@@ -21,7 +21,7 @@ export const schemas = {
   createTask: z.object({
     title: fields.title,
     description: fields.description,
-    category: fields.category.optional(),
+    category: blankIsNull(fields.category),
     deadline: fields.deadline.optional(),
     offerTtlSeconds: fields.offerTtlSeconds.optional(),
     publish: z.boolean().optional(),
@@ -29,7 +29,7 @@ export const schemas = {
   updateTask: z.object({
     title: fields.title.optional(),
     description: fields.description.optional(),
-    category: fields.category.optional(),
+    category: blankIsNull(fields.category),
     deadline: fields.deadline.optional(),
     offerTtlSeconds: fields.offerTtlSeconds.optional(),
   }),
