@@ -1,4 +1,5 @@
--- Valence schema, version 1. Times are ISO-8601 UTC text (lexically ordered); ids are random base64url.
+-- Valence schema, version 2 (the whole current schema: a new database gets this file, an older one
+-- the numbered steps in lib/storage/migrations.ts). Times are ISO-8601 UTC text (lexically ordered); ids are random base64url.
 -- Applied by lib/storage/migrations.ts; later changes go there as numbered steps.
 
 CREATE TABLE users (
@@ -64,7 +65,8 @@ CREATE TABLE match_offers (
   decided_at      TEXT,
   UNIQUE (task_id, worker_user_id)
 );
-CREATE INDEX offers_worker ON match_offers (worker_user_id, status);
+-- Without status in these two indexes, a decision or a review does not rewrite index pages.
+CREATE INDEX offers_worker ON match_offers (worker_user_id);
 CREATE INDEX offers_pending_expiry ON match_offers (expires_at) WHERE status = 'PENDING';
 
 CREATE TABLE assignments (
@@ -77,7 +79,7 @@ CREATE TABLE assignments (
   created_at     TEXT NOT NULL,
   updated_at     TEXT NOT NULL
 );
-CREATE INDEX assignments_worker ON assignments (worker_user_id, status);
+CREATE INDEX assignments_worker ON assignments (worker_user_id);
 
 CREATE TABLE deliverables (
   id            TEXT PRIMARY KEY,
@@ -106,4 +108,3 @@ CREATE TABLE events (
   kind    TEXT NOT NULL,
   data    TEXT
 );
-CREATE INDEX events_task ON events (task_id);

@@ -33,6 +33,7 @@ export const schemas = {
 const SESSION_DAYS = 30;
 // last_seen_at is written at most this often per agent, so that authenticating stays a read.
 const SEEN_WRITE_MS = 60_000;
+const KEY_CACHE_SIZE = 10_000;
 
 export interface Session {
   token: string;
@@ -90,6 +91,9 @@ export function accounts(ctx: Ctx) {
     agentById: db.prepare(`SELECT id, user_id, revoked_at FROM agent_profiles WHERE id = ?`),
   };
   const lastSeenWrite = new Map<string, number>();
+  // Valid keys already looked up, by hash. Only valid keys are kept, and every change to keys or
+  // accounts (rotation, revocation, disabling, profile edits) empties it, so it is never stale.
+  const keyCache = new Map<string, Principal>();
 
   function ensureEmailFree(addr: string | null | undefined) {
     if (addr && q.emailTaken.get(addr)) throw conflict('email_taken', 'An account with this email already exists.');
@@ -127,22 +131,35 @@ export function accounts(ctx: Ctx) {
     const sp = header.indexOf(' ');
     if (sp < 0 || header.slice(0, sp).toLowerCase() !== 'bearer') throw unauthorized('Only Bearer authorization is accepted.');
     const key = header.slice(sp + 1).trim();
-    if (key.startsWith('hc_agent_')) {
-      const row = q.agentByKey.get(sha256Hex(key));
-      if (!row || row.revoked_at || row.disabled) throw unauthorized('This API key is not valid (unknown, rotated or revoked).');
+    const isAgent = key.startsWith('hc_agent_');
+    if (!isAgent && !key.startsWith('hc_buyer_')) throw unauthorized('This is not a Valence API key (they start with hc_agent_ or hc_buyer_).');
+    const hash = sha256Hex(key);
+    let p = keyCache.get(hash);
+    if (!p) {
+      p = isAgent ? agentPrincipal(hash) : buyerPrincipal(hash);
+      if (keyCache.size >= KEY_CACHE_SIZE) keyCache.clear();
+      keyCache.set(hash, p);
+    }
+    if (p.agentId) {
       const now = Date.now();
-      if ((lastSeenWrite.get(row.agent_id) ?? 0) + SEEN_WRITE_MS < now) {
-        lastSeenWrite.set(row.agent_id, now);
-        q.touchAgent.run(new Date(now).toISOString(), row.agent_id);
+      if ((lastSeenWrite.get(p.agentId) ?? 0) + SEEN_WRITE_MS < now) {
+        lastSeenWrite.set(p.agentId, now);
+        q.touchAgent.run(new Date(now).toISOString(), p.agentId);
       }
-      return { userId: row.user_id, role: 'AGENT', name: row.name, agentId: row.agent_id, maxConcurrent: row.max_concurrent, via: 'key' };
     }
-    if (key.startsWith('hc_buyer_')) {
-      const row = q.buyerByKey.get(sha256Hex(key));
-      if (!row || row.disabled) throw unauthorized('This API key is not valid (unknown, rotated or revoked).');
-      return { userId: row.id, role: row.role, name: row.name, via: 'key' };
-    }
-    throw unauthorized('This is not a Valence API key (they start with hc_agent_ or hc_buyer_).');
+    return p;
+  }
+
+  function agentPrincipal(hash: string): Principal {
+    const row = q.agentByKey.get(hash);
+    if (!row || row.revoked_at || row.disabled) throw unauthorized('This API key is not valid (unknown, rotated or revoked).');
+    return { userId: row.user_id, role: 'AGENT', name: row.name, agentId: row.agent_id, maxConcurrent: row.max_concurrent, via: 'key' };
+  }
+
+  function buyerPrincipal(hash: string): Principal {
+    const row = q.buyerByKey.get(hash);
+    if (!row || row.disabled) throw unauthorized('This API key is not valid (unknown, rotated or revoked).');
+    return { userId: row.id, role: row.role, name: row.name, via: 'key' };
   }
 
   function authenticateSession(token: string): Principal | null {
@@ -226,6 +243,7 @@ export function accounts(ctx: Ctx) {
       };
       db.tx(() => {
         q.updateAgent.run(next.name, next.category, next.maxConcurrent, p.userId);
+        keyCache.clear();
         q.updateUserName.run(next.name, p.userId);
       });
       return agentView(p.userId);
@@ -241,6 +259,7 @@ export function accounts(ctx: Ctx) {
       if (p.role === 'AGENT') {
         const k = newKey('agent');
         q.rotateAgent.run(k.hash, k.prefix, p.userId);
+        keyCache.clear();
         ctx.notifier.disconnect(p.userId);
         ctx.log.info('agent key rotated', { userId: p.userId, keyPrefix: k.prefix });
         return { agentId: p.agentId, apiKey: k.key, keyPrefix: k.prefix };
@@ -248,6 +267,7 @@ export function accounts(ctx: Ctx) {
       if (p.role === 'BUYER') {
         const k = newKey('buyer');
         q.rotateBuyer.run(k.hash, k.prefix, p.userId);
+        keyCache.clear();
         ctx.log.info('buyer key rotated', { userId: p.userId, keyPrefix: k.prefix });
         return { userId: p.userId, apiKey: k.key, keyPrefix: k.prefix };
       }
@@ -275,6 +295,7 @@ export function accounts(ctx: Ctx) {
       const at = nowIso();
       const changed = db.tx(() => {
         const r = q.disableUser.run(userId);
+        keyCache.clear();
         q.revokeAgentByUser.run(at, userId);
         q.deleteUserSessions.run(userId);
         return Number(r.changes);
@@ -292,6 +313,7 @@ export function accounts(ctx: Ctx) {
       const a = q.agentById.get(agentId);
       if (!a) throw notFound('agent_not_found', 'No agent with this id.');
       q.revokeAgent.run(nowIso(), agentId);
+      keyCache.clear();
       ctx.notifier.disconnect(a.user_id);
       ctx.log.info('agent key revoked', { agentId });
       return { agentId, revoked: true, userId: a.user_id as string };

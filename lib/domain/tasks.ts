@@ -72,7 +72,10 @@ export function tasks(ctx: Ctx, logEvent: (actor: string | null, taskId: string 
     insertOffer: db.prepare(
       `INSERT INTO match_offers (id, task_id, worker_user_id, status, message, created_at, expires_at) VALUES (?, ?, ?, 'PENDING', ?, ?, ?)`,
     ),
-    touchOffered: db.prepare(`UPDATE users SET last_offered_at = ? WHERE id = ?`),
+    // One statement for every worker offered in this round (they share its created_at).
+    touchOffered: db.prepare(
+      `UPDATE users SET last_offered_at = ? WHERE id IN (SELECT worker_user_id FROM match_offers WHERE task_id = ? AND created_at = ?)`,
+    ),
   };
 
   /** The buyer's own task, or 404 (another buyer's task is indistinguishable from a missing one). */
@@ -188,9 +191,9 @@ export function tasks(ctx: Ctx, logEvent: (actor: string | null, taskId: string 
           const offerId = newId();
           const message = offerMessage(t as never, offerId, expiresAt);
           q.insertOffer.run(offerId, id, c.user_id, message, createdAt, expiresAt);
-          q.touchOffered.run(createdAt, c.user_id);
           return { offerId, workerUserId: c.user_id as string, message, expiresAt };
         });
+        if (offers.length) q.touchOffered.run(createdAt, id, createdAt);
         logEvent(p.userId, id, 'task_matched', { offers: offers.length });
         return { offers, brief };
       });

@@ -1,13 +1,27 @@
-// Versioned migrations tracked with PRAGMA user_version. Version 1 is schema.sql; later steps are
-// appended here, each applied in its own transaction. A database newer than this code is refused.
+// Versioned migrations tracked with PRAGMA user_version. A new database gets schema.sql, which is the
+// whole current schema, and is stamped with the latest version; an older one gets each later step in
+// its own transaction. A database newer than this code is refused.
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Database } from './index.ts';
 
 const schemaFile = fileURLToPath(new URL('../../schema.sql', import.meta.url));
 
+/** Steps from the version before to `version`. Version 1 is the first schema.sql. */
 export const MIGRATIONS: { version: number; up: (db: Database) => void }[] = [
-  { version: 1, up: (db) => db.exec(fs.readFileSync(schemaFile, 'utf8')) },
+  {
+    // Indexes a decision no longer rewrites: status left out of the per-worker indexes, and the
+    // events-by-task index (nothing reads events by task yet) dropped.
+    version: 2,
+    up: (db) =>
+      db.exec(`
+        DROP INDEX offers_worker;
+        CREATE INDEX offers_worker ON match_offers (worker_user_id);
+        DROP INDEX assignments_worker;
+        CREATE INDEX assignments_worker ON assignments (worker_user_id);
+        DROP INDEX events_task;
+      `),
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
@@ -19,6 +33,13 @@ export function migrate(db: Database): void {
       `the database ${db.path} is at schema version ${current}, newer than this hub knows (${LATEST_VERSION}); ` +
         'run a newer Valence or restore a backup',
     );
+  }
+  if (current === 0) {
+    db.tx(() => {
+      db.exec(fs.readFileSync(schemaFile, 'utf8'));
+      db.exec(`PRAGMA user_version = ${LATEST_VERSION}`);
+    });
+    return;
   }
   for (const m of MIGRATIONS) {
     if (m.version <= current) continue;

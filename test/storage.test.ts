@@ -1,0 +1,60 @@
+// The storage layer on this runtime's driver: pragmas, a new database, and the step from version 1.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { tempDir } from './helpers.ts';
+import { openDatabase } from '../lib/storage/index.ts';
+import { LATEST_VERSION } from '../lib/storage/migrations.ts';
+
+const dir = tempDir('valence-storage-');
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const indexes = (db: ReturnType<typeof openDatabase>) =>
+  Object.fromEntries(db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name`).all().map((r) => [r.name, r.sql]));
+
+test('a new database: WAL, foreign keys, busy timeout, the chosen synchronous mode, the latest version', () => {
+  for (const [mode, level] of [['NORMAL', 1], ['FULL', 2]] as const) {
+    const db = openDatabase(path.join(dir, `new-${mode}.db`), { synchronous: mode });
+    assert.equal(db.pragma('journal_mode'), 'wal');
+    assert.equal(Number(db.pragma('foreign_keys')), 1);
+    assert.equal(Number(db.pragma('busy_timeout')), 5000);
+    assert.equal(Number(db.pragma('synchronous')), level);
+    assert.equal(Number(db.pragma('user_version')), LATEST_VERSION);
+    assert.match(indexes(db).offers_worker, /\(worker_user_id\)$/);
+    db.close();
+  }
+});
+
+test('a version 1 database is migrated step by step, keeping its rows', () => {
+  const file = path.join(dir, 'v1.db');
+  const db = openDatabase(file);
+  // Put the database back the way version 1 left it.
+  db.exec(`
+    DROP INDEX offers_worker; CREATE INDEX offers_worker ON match_offers (worker_user_id, status);
+    DROP INDEX assignments_worker; CREATE INDEX assignments_worker ON assignments (worker_user_id, status);
+    CREATE INDEX events_task ON events (task_id);
+    INSERT INTO users (id, role, name, created_at) VALUES ('u1', 'BUYER', 'Kept', '2026-01-01T00:00:00.000Z');
+    PRAGMA user_version = 1;
+  `);
+  db.close();
+  const again = openDatabase(file);
+  assert.equal(Number(again.pragma('user_version')), LATEST_VERSION);
+  const ix = indexes(again);
+  assert.match(ix.offers_worker, /\(worker_user_id\)$/);
+  assert.match(ix.assignments_worker, /\(worker_user_id\)$/);
+  assert.equal(ix.events_task, undefined);
+  assert.deepEqual(again.prepare(`SELECT name FROM users`).all().map((r) => r.name), ['Kept']);
+  again.close();
+});
+
+test('a failing transaction leaves nothing behind', () => {
+  const db = openDatabase(path.join(dir, 'tx.db'));
+  assert.throws(() =>
+    db.tx(() => {
+      db.prepare(`INSERT INTO users (id, role, name, created_at) VALUES ('u2', 'BUYER', 'Gone', '2026-01-01T00:00:00.000Z')`).run();
+      db.prepare(`INSERT INTO users (id, role, name, created_at) VALUES ('u3', 'NOT_A_ROLE', 'Bad', '2026-01-01T00:00:00.000Z')`).run();
+    }), /CHECK constraint failed/);
+  assert.equal(db.prepare(`SELECT COUNT(*) AS n FROM users`).get()!.n, 0);
+  db.close();
+});
