@@ -4,7 +4,7 @@
 //   GET  /status
 // Decisions and deliverables are relayed over the hub link; the answer is the hub's, with its status.
 import http from 'node:http';
-import { timingSafeEqual, createHash } from 'node:crypto';
+import { sameSecret } from '../domain/util.ts';
 import type { AddressInfo } from 'node:net';
 import { HubTimeout, HubUnavailable, type HubReply } from './hub-link.ts';
 import { isLoopback } from './config.ts';
@@ -133,12 +133,6 @@ async function readJson(req: http.IncomingMessage): Promise<Record<string, unkno
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid([{ path: '', message: 'must be a JSON object' }]);
   return parsed as Record<string, unknown>;
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
 }
 
 /** A request from a web page (a browser sends Origin) or for a non-loopback Host name (DNS rebinding) is not the agent. */

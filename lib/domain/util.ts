@@ -18,6 +18,11 @@ export function newId(): string {
 
 export const nowIso = (): string => new Date().toISOString();
 
+/** Compares a secret someone sent with the expected one in constant time (both hashed to one length first). */
+export function sameSecret(given: string, expected: string): boolean {
+  return crypto.timingSafeEqual(crypto.createHash('sha256').update(given).digest(), crypto.createHash('sha256').update(expected).digest());
+}
+
 export function sha256Hex(s: string): string {
   return crypto.createHash('sha256').update(s).digest('hex');
 }

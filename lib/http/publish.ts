@@ -1,7 +1,6 @@
 // POST /internal/publish: lets an app beside the hub push a frame to connected agents.
 // Only callers on loopback (or the one address in VALENCE_PUBLISH_ALLOW) that did not come through a
 // proxy are served, and when VALENCE_PUBLISH_TOKEN is set they must send it as a Bearer token.
-import crypto from 'node:crypto';
 import { z } from 'zod';
 import type { HubConfig } from '../config.ts';
 import type { Accounts } from '../domain/accounts.ts';
@@ -9,6 +8,7 @@ import { parseInput } from '../domain/context.ts';
 import type { Gateway } from '../gateway/index.ts';
 import { AppError, forbidden, unauthorized } from '../errors.ts';
 import type { Call, Handler } from './core.ts';
+import { sameSecret } from '../domain/util.ts';
 
 const frame = z.record(z.string(), z.unknown()).refine((f) => typeof f.type === 'string' && f.type.length > 0, { message: 'needs a string "type"' });
 export const publishSchema = z
@@ -24,12 +24,6 @@ export const publishSchema = z
 
 function isLoopback(addr: string): boolean {
   return addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.');
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const x = crypto.createHash('sha256').update(a).digest();
-  const y = crypto.createHash('sha256').update(b).digest();
-  return crypto.timingSafeEqual(x, y);
 }
 
 /** A caller on loopback (or the VALENCE_PUBLISH_ALLOW address) whose request did not come through a proxy. */

@@ -92,6 +92,14 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
   // Watches the commit rate to decide when checkpoints move to the worker; stopped by close().
   let watch: ReturnType<typeof setInterval> | undefined;
 
+  function rollbackQuietly() {
+    try {
+      rollback.run();
+    } catch {
+      // the transaction was already rolled back by SQLite itself
+    }
+  }
+
   function flush() {
     const g = group;
     if (!g) return;
@@ -101,11 +109,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
       commit.run();
       g.settle();
     } catch (err) {
-      try {
-        rollback.run();
-      } catch {
-        // already rolled back by SQLite
-      }
+      rollbackQuietly();
       g.settle(err);
     }
   }
@@ -156,11 +160,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
         commit.run();
         return out;
       } catch (err) {
-        try {
-          rollback.run();
-        } catch {
-          // the transaction was already rolled back by SQLite itself
-        }
+        rollbackQuietly();
         throw err;
       } finally {
         depth--;

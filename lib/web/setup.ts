@@ -1,9 +1,9 @@
 // First start: while no admin exists, the hub prints a one-time /setup?token=… address; this page
 // creates the admin with the password the person chooses. No default password ever exists.
-import crypto from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Accounts } from '../domain/accounts.ts';
 import { AppError, notFound } from '../errors.ts';
+import { sameSecret } from '../domain/util.ts';
 import type { Call, Reply, Route } from '../http/core.ts';
 
 export function escapeHtml(s: string): string {
@@ -13,12 +13,6 @@ export function escapeHtml(s: string): string {
 function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · Valence</title><link rel="icon" href="data:,"></head><body><main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
-}
-
-function sameToken(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && crypto.timingSafeEqual(x, y);
 }
 
 function readForm(req: IncomingMessage, limit = 64 * 1024): Promise<URLSearchParams> {
@@ -36,7 +30,7 @@ function readForm(req: IncomingMessage, limit = 64 * 1024): Promise<URLSearchPar
 
 export function setupRoutes(accounts: Accounts, setup: { token: string | null }): Route[] {
   const check = (token: string | null | undefined) => {
-    if (!setup.token || !token || !sameToken(token, setup.token)) throw notFound('not_found', 'This set-up link is not valid (an admin exists already, or the hub restarted and printed a new one).');
+    if (!setup.token || !token || !sameSecret(token, setup.token)) throw notFound('not_found', 'This set-up link is not valid (an admin exists already, or the hub restarted and printed a new one).');
   };
   const form = (token: string, error = '') =>
     page(
