@@ -1,5 +1,5 @@
 -- Valence schema, version 2 (the whole current schema: a new database gets this file, an older one
--- the numbered steps in lib/storage/migrations.ts). Times are ISO-8601 UTC text (lexically ordered); ids are random base64url.
+-- the numbered steps in lib/storage/migrations.ts). Times are ISO-8601 UTC text (lexically ordered); ids are 8 characters of creation time then 96 random bits, URL-safe (lib/domain/util.ts newId).
 -- Applied by lib/storage/migrations.ts; later changes go there as numbered steps.
 
 CREATE TABLE users (

@@ -24,7 +24,6 @@ export interface Seed {
 export function seedDatabase(file: string, groups: Record<string, [number, number, string]>): Seed {
   const db = openDatabase(file);
   const at = new Date().toISOString();
-  const expires = new Date(Date.now() + 7 * 86400_000).toISOString();
   const insertUser = db.prepare(
     `INSERT INTO users (id, role, name, email, password_hash, key_hash, key_prefix, category, created_at) VALUES (?, ?, ?, NULL, NULL, ?, ?, ?, ?)`,
   );
@@ -42,7 +41,6 @@ export function seedDatabase(file: string, groups: Record<string, [number, numbe
   const out: Seed = { buyerKey: buyer.key, buyerId, groups: {} };
   db.tx(() => {
     insertUser.run(buyerId, 'BUYER', 'bench buyer', buyer.hash, buyer.prefix, null, at);
-    let n = 0;
     for (const [group, [count, perAgent, category]] of Object.entries(groups)) {
       const agents: SeededAgent[] = [];
       for (let i = 0; i < count; i++) {
@@ -51,18 +49,10 @@ export function seedDatabase(file: string, groups: Record<string, [number, numbe
         const name = `${group}-${i}`;
         insertUser.run(userId, 'AGENT', name, null, null, category, at);
         insertAgent.run(newId(), userId, name, category, k.hash, k.prefix, at);
-        const offers: string[] = [];
-        for (let j = 0; j < perAgent; j++) {
-          const taskId = newId();
-          const offerId = newId();
-          const task = { title: `bench task ${n++}`, description: 'Summarise the attached notes in three lines.', category, deadline: null };
-          insertTask.run(taskId, buyerId, task.title, task.description, category, at, at);
-          insertOffer.run(offerId, taskId, userId, offerMessage(task, offerId, expires), at, expires);
-          offers.push(offerId);
-        }
-        agents.push({ userId, key: k.key, offers });
+        agents.push({ userId, key: k.key, offers: [] });
       }
       out.groups[group] = agents;
+      writeOffers(insertTask, insertOffer, buyerId, agents, perAgent, category, group);
     }
   });
   db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
@@ -70,29 +60,42 @@ export function seedDatabase(file: string, groups: Record<string, [number, numbe
   return out;
 }
 
+type Stmt = ReturnType<ReturnType<typeof openDatabase>['prepare']>;
+
+/**
+ * Tasks as a busy hub makes them: one after the other, each matched to the next agent in turn, so
+ * the offers an agent holds are interleaved in time with everyone else's. Each agent's list is kept
+ * oldest last, and the runs pop() it: offers are decided in the order they were made, as agents
+ * answer offers that just arrived.
+ */
+function writeOffers(insertTask: Stmt, insertOffer: Stmt, buyerId: string, agents: SeededAgent[], perAgent: number, category: string, label: string) {
+  const made: string[][] = agents.map(() => []);
+  let n = 0;
+  for (let j = 0; j < perAgent; j++) {
+    for (let i = 0; i < agents.length; i++) {
+      const now = Date.now();
+      const at = new Date(now).toISOString();
+      const expires = new Date(now + 7 * 86400_000).toISOString();
+      const taskId = newId();
+      const offerId = newId();
+      const task = { title: `bench task ${label} ${n++}`, description: 'Summarise the attached notes in three lines.', category, deadline: null };
+      insertTask.run(taskId, buyerId, task.title, task.description, category, at, at);
+      insertOffer.run(offerId, taskId, agents[i].userId, offerMessage(task, offerId, expires), at, expires);
+      made[i].push(offerId);
+    }
+  }
+  agents.forEach((a, i) => a.offers.push(...made[i].reverse()));
+}
+
 /** Adds `perAgent` open tasks with one PENDING offer each for every agent, through a second connection (the hub may be running). */
 export function addOffers(file: string, buyerId: string, agents: SeededAgent[], perAgent: number, category: string): void {
   const db = openDatabase(file, { migrate: false });
-  const at = new Date().toISOString();
-  const expires = new Date(Date.now() + 7 * 86400_000).toISOString();
   const insertTask = db.prepare(
     `INSERT INTO tasks (id, buyer_id, title, description, category, offer_ttl_seconds, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 604800, 'OPEN', ?, ?)`,
   );
   const insertOffer = db.prepare(
     `INSERT INTO match_offers (id, task_id, worker_user_id, status, message, created_at, expires_at) VALUES (?, ?, ?, 'PENDING', ?, ?, ?)`,
   );
-  let n = 0;
-  db.tx(() => {
-    for (const a of agents) {
-      for (let j = 0; j < perAgent; j++) {
-        const taskId = newId();
-        const offerId = newId();
-        const task = { title: `bench task ws ${n++}`, description: 'Summarise the attached notes in three lines.', category, deadline: null };
-        insertTask.run(taskId, buyerId, task.title, task.description, category, at, at);
-        insertOffer.run(offerId, taskId, a.userId, offerMessage(task, offerId, expires), at, expires);
-        a.offers.push(offerId);
-      }
-    }
-  });
+  db.tx(() => writeOffers(insertTask, insertOffer, buyerId, agents, perAgent, category, category));
   db.close();
 }

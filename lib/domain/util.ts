@@ -1,19 +1,31 @@
 // Ids, keys, hashes and passwords.
 import crypto from 'node:crypto';
 
-// Ids come from a pool of random bytes refilled 4 KB at a time: one call into the CSPRNG per 256 ids
-// instead of one per id (a match of 1000 workers spent 5% of its time there).
+// Ids: 8 characters of the creation time in milliseconds, then 96 random bits (16 base64url characters).
+// The time goes first, in an alphabet whose order is byte order, so that ids made one after the other
+// sort together: a new row's id lands on the same last page of each index as the rows made just before
+// it, instead of on a random page (an accept wrote 5.5 pages to the WAL with fully random ids). The
+// random part comes from a pool refilled 4 KB at a time: one call into the CSPRNG per 341 ids.
+const SORTED64 = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz';
 let pool = Buffer.alloc(0);
 let poolAt = 0;
+let stampMs = -1;
+let stamp = '';
 
-/** An opaque, URL-safe, unguessable id (128 random bits). */
+/** An opaque, URL-safe, unguessable id: the creation time (sortable) and 96 random bits, 24 characters. */
 export function newId(): string {
-  if (poolAt + 16 > pool.length) {
-    pool = crypto.randomBytes(4096);
+  const ms = Date.now();
+  if (ms !== stampMs) {
+    stampMs = ms;
+    stamp = '';
+    for (let i = 7, t = ms; i >= 0; i--, t = Math.floor(t / 64)) stamp = SORTED64[t % 64] + stamp;
+  }
+  if (poolAt + 12 > pool.length) {
+    pool = crypto.randomBytes(4092);
     poolAt = 0;
   }
-  poolAt += 16;
-  return pool.toString('base64url', poolAt - 16, poolAt);
+  poolAt += 12;
+  return stamp + pool.toString('base64url', poolAt - 12, poolAt);
 }
 
 export const nowIso = (): string => new Date().toISOString();
