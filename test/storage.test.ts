@@ -58,3 +58,30 @@ test('a failing transaction leaves nothing behind', () => {
   assert.equal(db.prepare(`SELECT COUNT(*) AS n FROM users`).get()!.n, 0);
   db.close();
 });
+
+test('grouped writes: one turn commits together; a failing tx undoes only itself, a failing txChecked undoes the whole group', async () => {
+  const file = path.join(dir, 'grouped.db');
+  const db = openDatabase(file, { group: true });
+  const other = openDatabase(file, { migrate: false }); // a second connection sees only what is committed
+  const insert = db.prepare(`INSERT INTO users (id, role, name, created_at) VALUES (?, 'BUYER', ?, '2026-01-01T00:00:00.000Z')`);
+  const names = () => other.prepare(`SELECT name FROM users WHERE id LIKE 'g%' ORDER BY id`).all().map((r) => r.name);
+
+  db.tx(() => insert.run('g1', 'first'));
+  assert.throws(() => db.tx(() => { insert.run('g2', 'undone'); throw new Error('refused'); }), /refused/);
+  db.tx(() => insert.run('g3', 'third'));
+  assert.deepEqual(names(), [], 'nothing is visible before the turn ends');
+  await db.durable();
+  assert.deepEqual(names(), ['first', 'third']);
+  assert.equal(db.durable(), null, 'nothing waits once the group is committed');
+
+  db.tx(() => insert.run('g4', 'lost with its group'));
+  const group = db.durable();
+  assert.ok(group);
+  assert.throws(() => db.txChecked(() => { insert.run('g5', 'half'); throw new Error('disk says no'); }), /disk says no/);
+  await assert.rejects(group, /disk says no/);
+  db.txChecked(() => insert.run('g6', 'next group'));
+  await db.durable();
+  assert.deepEqual(names(), ['first', 'third', 'next group']);
+  other.close();
+  db.close();
+});

@@ -21,7 +21,7 @@ export function offers(ctx: Ctx, logEvent: (actor: string | null, taskId: string
   const q = {
     // Everything the decision needs in one read: the offer, its task, and the task's assignment if any.
     offer: db.prepare(
-      `SELECT o.id, o.task_id, o.worker_user_id, o.status, o.reason, o.expires_at, t.status AS task_status,
+      `SELECT o.rowid AS offer_row, t.rowid AS task_row, o.id, o.task_id, o.worker_user_id, o.status, o.reason, o.expires_at, t.status AS task_status,
               a.id AS assignment_id, a.worker_user_id AS assignee, a.offer_id AS assignment_offer_id
          FROM match_offers o JOIN tasks t ON t.id = o.task_id LEFT JOIN assignments a ON a.task_id = o.task_id
         WHERE o.id = ?`,
@@ -35,11 +35,12 @@ export function offers(ctx: Ctx, logEvent: (actor: string | null, taskId: string
         WHERE a.worker_user_id = ? AND a.status != 'ACCEPTED' AND t.status != 'CANCELLED'`,
     ),
     expire: db.prepare(`UPDATE match_offers SET status = 'EXPIRED' WHERE id = ? AND status = 'PENDING'`),
-    decide: db.prepare(`UPDATE match_offers SET status = ?, reason = ?, decided_at = ? WHERE id = ?`),
+    // The two updates go by rowid, found by the read above: one index search fewer each.
+    decide: db.prepare(`UPDATE match_offers SET status = ?, reason = ?, decided_at = ? WHERE rowid = ?`),
     insertAssignment: db.prepare(
       `INSERT INTO assignments (id, task_id, worker_user_id, offer_id, status, created_at, updated_at) VALUES (?, ?, ?, ?, 'ASSIGNED', ?, ?)`,
     ),
-    assignTask: db.prepare(`UPDATE tasks SET status = 'ASSIGNED', updated_at = ? WHERE id = ?`),
+    assignTask: db.prepare(`UPDATE tasks SET status = 'ASSIGNED', updated_at = ? WHERE rowid = ?`),
     otherPending: db.prepare(`SELECT id, worker_user_id FROM match_offers WHERE task_id = ? AND status = 'PENDING' AND id != ?`),
     withdrawOthers: db.prepare(
       `UPDATE match_offers SET status = 'WITHDRAWN', reason = 'task_assigned', decided_at = ? WHERE task_id = ? AND status = 'PENDING' AND id != ?`,
@@ -55,7 +56,10 @@ export function offers(ctx: Ctx, logEvent: (actor: string | null, taskId: string
     sweep: db.prepare(`UPDATE match_offers SET status = 'EXPIRED' WHERE status = 'PENDING' AND expires_at <= ?`),
   };
 
-  /** SPEC §4.2, step by step. Returns the answer or the error to throw after the transaction ends. */
+  /**
+   * SPEC §4.2, step by step. Returns the answer or the error to throw after the transaction ends.
+   * Every check comes before the first write (db.txChecked): only the expiry mark is written before an error, and that mark is kept.
+   */
   function decideInTx(p: Principal, offerId: string, accept: boolean, reason: string | null, now: string) {
     const o = q.offer.get(offerId);
     if (!o) return { err: notFound('offer_not_found', 'No offer with this id.') };
@@ -78,7 +82,7 @@ export function offers(ctx: Ctx, logEvent: (actor: string | null, taskId: string
     }
     if (o.status !== 'PENDING') return { err: badRequest('offer_not_pending', `This offer is ${o.status}, no longer pending.`) };
     if (!accept) {
-      q.decide.run('DECLINED', reason, now, offerId);
+      q.decide.run('DECLINED', reason, now, o.offer_row);
       logEvent(p.userId, o.task_id, 'offer_declined', { offerId });
       return { res: { ok: true, accept: false } as DecisionResult };
     }
@@ -91,8 +95,8 @@ export function offers(ctx: Ctx, logEvent: (actor: string | null, taskId: string
     // 9. Accept: the assignment (task_id is UNIQUE, so a second winner is impossible), then the rest.
     const assignmentId = newId();
     q.insertAssignment.run(assignmentId, o.task_id, p.userId, offerId, now, now);
-    q.decide.run('ACCEPTED', reason, now, offerId);
-    q.assignTask.run(now, o.task_id);
+    q.decide.run('ACCEPTED', reason, now, o.offer_row);
+    q.assignTask.run(now, o.task_row);
     const withdrawn = q.otherPending.all(o.task_id, offerId);
     if (withdrawn.length) q.withdrawOthers.run(now, o.task_id, offerId);
     logEvent(p.userId, o.task_id, 'offer_accepted', { offerId, assignmentId });
@@ -102,7 +106,8 @@ export function offers(ctx: Ctx, logEvent: (actor: string | null, taskId: string
   return {
     decide(p: Principal, offerId: string, input: unknown): DecisionResult {
       const v = parseInput(schemas.decision, input);
-      const out = db.tx(() => decideInTx(p, offerId, v.accept, v.reason ?? null, nowIso()));
+      // decideInTx checks everything before its first write, so it needs no savepoint of its own.
+      const out = db.txChecked(() => decideInTx(p, offerId, v.accept, v.reason ?? null, nowIso()));
       if (out.err) throw out.err;
       if (out.withdrawn) {
         for (const w of out.withdrawn) {

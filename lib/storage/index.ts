@@ -27,6 +27,13 @@ export interface Database {
    * the next turn of the event loop, together with every other write of this turn: see durable().
    */
   tx<T>(fn: () => T): T;
+  /**
+   * tx for a function that checks everything before its first write, so that once it writes only a
+   * failure of SQLite itself can stop it (the offer decision). In a group it runs without a SAVEPOINT
+   * of its own: a SAVEPOINT and its RELEASE cost about a fifth of an accept. If it throws anyway, the
+   * whole group is rolled back and every write of it fails (durable() rejects), so nothing is half done.
+   */
+  txChecked<T>(fn: () => T): T;
   /** A promise that settles when every write made so far is committed (with FULL: synced), or null when none waits. Answer a state-changing request only after it. */
   durable(): Promise<void> | null;
   pragma(name: string): unknown;
@@ -114,7 +121,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
     }
   }
 
-  function groupedTx<T>(fn: () => T): T {
+  function groupedTx<T>(fn: () => T, guarded = true): T {
     if (!group) {
       begin.run();
       let settle!: (err?: unknown) => void;
@@ -122,6 +129,21 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
       done.catch(() => {}); // the waiters see the error; nobody waiting is fine too
       group = { done, settle };
       setImmediate(flush);
+    }
+    if (!guarded) {
+      depth++;
+      try {
+        return fn();
+      } catch (err) {
+        // No savepoint to go back to: the group goes, with every write made in it this turn.
+        rollbackQuietly();
+        const g = group;
+        group = null;
+        g?.settle(err);
+        throw err;
+      } finally {
+        depth--;
+      }
     }
     savepoint.run();
     depth++;
@@ -165,6 +187,9 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
       } finally {
         depth--;
       }
+    },
+    txChecked<T>(fn: () => T): T {
+      return depth === 0 && grouped ? groupedTx(fn, false) : db.tx(fn);
     },
     durable: () => group?.done ?? null,
     pragma(name) {
