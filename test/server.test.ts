@@ -111,3 +111,27 @@ test('AGENT_WS_PORT=off serves agents on the main port only', async () => {
     await hub.exited;
   }
 });
+
+test('every answered request is one JSON log line: time, level, method, path (quoted as JSON), status, ms', async () => {
+  const hub = await spawnServer({ VALENCE_DB: path.join(dir(), 'valence.db'), LOG_LEVEL: 'info' });
+  try {
+    const odd = '/no/such/"quoted"\\path';
+    const res = await fetch(hub.url + odd.replace('"', '%22').replace('"', '%22').replace('\\', '%5C'));
+    assert.equal(res.status, 404);
+    const health = await request(hub.url, 'GET', '/healthz');
+    assert.equal(health.status, 200);
+    const lines = [await hub.waitLine(/"path":"\/no\/such/), await hub.waitLine(/"path":"\/healthz"/)].map((l) => JSON.parse(l));
+    for (const l of lines) {
+      assert.deepEqual(Object.keys(l), ['t', 'level', 'msg', 'method', 'path', 'status', 'ms']);
+      assert.ok(Math.abs(Date.parse(l.t) - Date.now()) < 60_000, l.t);
+      assert.equal(typeof l.ms, 'number');
+    }
+    assert.deepEqual(lines.map((l) => [l.level, l.msg, l.method, l.path, l.status]), [
+      ['info', 'request', 'GET', '/no/such/%22quoted%22%5Cpath', 404],
+      ['info', 'request', 'GET', '/healthz', 200],
+    ]);
+  } finally {
+    hub.proc.kill('SIGTERM');
+    await hub.exited;
+  }
+});

@@ -19,16 +19,15 @@ export type DecisionResult = { ok: true; accept: true; assignmentId: string } | 
 export function offers(ctx: Ctx, logEvent: (actor: string | null, taskId: string | null, kind: string, data?: unknown) => void) {
   const { db } = ctx;
   const q = {
-    // Everything the decision needs in one read: the offer, its task, and the task's assignment if any.
+    // Everything the decision needs in one read: the offer, its task, the task's assignment if any,
+    // and whether the offer's worker may still take it.
     offer: db.prepare(
       `SELECT o.rowid AS offer_row, t.rowid AS task_row, o.id, o.task_id, o.worker_user_id, o.status, o.reason, o.expires_at, t.status AS task_status,
-              a.id AS assignment_id, a.worker_user_id AS assignee, a.offer_id AS assignment_offer_id
+              a.id AS assignment_id, a.worker_user_id AS assignee, a.offer_id AS assignment_offer_id,
+              u.id AS worker_id, u.disabled, ap.revoked_at, COALESCE(ap.max_concurrent, 0) AS max_concurrent
          FROM match_offers o JOIN tasks t ON t.id = o.task_id LEFT JOIN assignments a ON a.task_id = o.task_id
+              LEFT JOIN users u ON u.id = o.worker_user_id LEFT JOIN agent_profiles ap ON ap.user_id = o.worker_user_id
         WHERE o.id = ?`,
-    ),
-    worker: db.prepare(
-      `SELECT u.disabled, ap.revoked_at, COALESCE(ap.max_concurrent, 0) AS max_concurrent
-         FROM users u LEFT JOIN agent_profiles ap ON ap.user_id = u.id WHERE u.id = ?`,
     ),
     openCount: db.prepare(
       `SELECT COUNT(*) AS n FROM assignments a JOIN tasks t ON t.id = a.task_id
@@ -87,8 +86,8 @@ export function offers(ctx: Ctx, logEvent: (actor: string | null, taskId: string
       return { res: { ok: true, accept: false } as DecisionResult };
     }
     // 7. Still eligible?
-    const w = q.worker.get(p.userId);
-    if (!w || w.disabled || w.revoked_at) return { err: new AppError(403, 'not_eligible', 'This worker can no longer take offers.') };
+    const w = o; // the offer's worker, which is p (checked above)
+    if (!w.worker_id || w.disabled || w.revoked_at) return { err: new AppError(403, 'not_eligible', 'This worker can no longer take offers.') };
     if (w.max_concurrent > 0 && Number(q.openCount.get(p.userId)!.n) >= w.max_concurrent) {
       return { err: new AppError(403, 'not_eligible', `This worker already has ${w.max_concurrent} open assignments, its maxConcurrent.`) };
     }

@@ -63,6 +63,8 @@ export function createRequestHandler(
     if (!req.complete) req.resume();
     const ms = performance.now() - started;
     record(method, found.pattern ?? 'unmatched', res.statusCode, ms / 1000);
-    log.info('request', { method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 });
+    const rounded = Math.round(ms * 10) / 10;
+    if (log.request) log.request(method, path, res.statusCode, rounded);
+    else log.info('request', { method, path, status: res.statusCode, ms: rounded });
   };
 }
