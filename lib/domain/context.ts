@@ -24,8 +24,8 @@ export interface Principal {
 /** Live delivery to connected workers; the gateway provides it, the default reaches nobody. */
 export interface Notifier {
   isConnected(userId: string): boolean;
-  /** Sends a frame to every socket of a worker; true when at least one socket took it. */
-  push(userId: string, frame: Record<string, unknown>): boolean;
+  /** Sends a frame (an object, or its JSON text) to every socket of a worker; true when at least one socket took it. */
+  push(userId: string, frame: Record<string, unknown> | string): boolean;
   /** Closes every socket of a worker whose key stopped being valid (rotated, revoked, disabled). */
   disconnect(userId: string): void;
 }

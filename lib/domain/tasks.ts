@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { badRequest, notFound } from '../errors.ts';
 import { blankIsNull, type Ctx, parseInput, type Principal } from './context.ts';
 import { newId, nowIso } from './util.ts';
-import { ASSIGNMENT_SELECT, assignmentView, offerMessage, offerStatus, pendingOfferFrame, taskView } from './views.ts';
+import { ASSIGNMENT_SELECT, assignmentView, offerMessage, offerStatus, pendingOfferFrame, taskBrief, taskView } from './views.ts';
 import type { Row } from '../storage/index.ts';
 
 const deadline = z
@@ -164,47 +164,50 @@ export function tasks(ctx: Ctx, logEvent: (actor: string | null, taskId: string 
       return { task: taskView(q.get.get(id)!) };
     },
 
-    /** SPEC §5: offers for eligible workers not offered yet, connected ones first; pushed live after commit. */
+    /**
+     * SPEC §5: offers for eligible workers not offered yet, connected ones first, each pushed live.
+     * The pending_offer frames go out before the rows are written, in the same synchronous turn:
+     * nothing else (no decision) can run before the rows exist, and an agent hears of its offer while
+     * the hub is still writing (a match to 1000 agents spends about as long writing as sending).
+     */
     matchTask(p: Principal, id: string, input: unknown) {
       const v = parseInput(schemas.match, input ?? {});
       const limit = v.limit ?? 10;
-      const made = db.tx(() => {
+      const offers = db.tx(() => {
         const t = ownTask(p, id);
         if (t.status !== 'OPEN') throw badRequest('task_not_open', `Only an OPEN task can be matched; this one is ${t.status}.`);
         const { notifier } = ctx;
+        // ISO times compare as plain strings: no locale-aware comparison (ICU) in a sort of 1000.
+        const cmp = (x: string | null, y: string | null) => ((x ?? '') < (y ?? '') ? -1 : (x ?? '') > (y ?? '') ? 1 : 0);
         const ranked = q.candidates
           .all(p.userId, t.category ?? null, t.category ?? null, id)
           .filter((c) => c.max_concurrent === 0 || c.open_count < c.max_concurrent)
-          .map((c): Row => ({ ...c, connected: notifier.isConnected(c.user_id) ? 0 : 1 }))
+          .map((c): Row => ({ user_id: c.user_id, created_at: c.created_at, last_offered_at: c.last_offered_at, open_count: c.open_count, connected: notifier.isConnected(c.user_id) ? 0 : 1 }))
           .sort((a, b) =>
             a.connected - b.connected ||
             a.open_count - b.open_count ||
-            (a.last_offered_at ?? '').localeCompare(b.last_offered_at ?? '') ||
-            a.created_at.localeCompare(b.created_at)
+            cmp(a.last_offered_at, b.last_offered_at) ||
+            cmp(a.created_at, b.created_at)
           )
           .slice(0, limit);
         const at = new Date();
         const createdAt = at.toISOString();
         const expiresAt = new Date(at.getTime() + t.offer_ttl_seconds * 1000).toISOString();
-        const brief = { task_id: t.id, title: t.title, description: t.description, category: t.category, deadline: t.deadline };
-        const offers = ranked.map((c) => {
+        const task = taskBrief({ ...t, task_id: t.id });
+        const made = ranked.map((c) => {
           const offerId = newId();
           const message = offerMessage(t as never, offerId, expiresAt);
-          q.insertOffer.run(offerId, id, c.user_id, message, createdAt, expiresAt);
-          return { offerId, workerUserId: c.user_id as string, message, expiresAt };
+          return { offerId, workerUserId: c.user_id as string, message, delivered: false };
         });
-        if (offers.length) q.touchOffered.run(createdAt, id, createdAt);
-        logEvent(p.userId, id, 'task_matched', { offers: offers.length });
-        return { offers, brief };
+        // Every frame is made before the first is sent, so that the sends go out back to back.
+        const frames = made.map((o) => JSON.stringify(pendingOfferFrame({ id: o.offerId, message: o.message, expires_at: expiresAt }, task)));
+        for (let i = 0; i < made.length; i++) made[i].delivered = notifier.push(made[i].workerUserId, frames[i]);
+        for (const o of made) q.insertOffer.run(o.offerId, id, o.workerUserId, o.message, createdAt, expiresAt);
+        if (made.length) q.touchOffered.run(createdAt, id, createdAt);
+        logEvent(p.userId, id, 'task_matched', { offers: made.length });
+        return made;
       });
-      const task = { id: made.brief.task_id, title: made.brief.title, description: made.brief.description, category: made.brief.category ?? null, deadline: made.brief.deadline ?? null };
-      return {
-        offers: made.offers.map((o) => ({
-          offerId: o.offerId,
-          workerUserId: o.workerUserId,
-          delivered: ctx.notifier.push(o.workerUserId, pendingOfferFrame({ id: o.offerId, message: o.message, expires_at: o.expiresAt }, task)),
-        })),
-      };
+      return { offers: offers.map((o) => ({ offerId: o.offerId, workerUserId: o.workerUserId, delivered: o.delivered })) };
     },
   };
 }

@@ -203,7 +203,7 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
     push(userId, frame) {
       const set = byUser.get(userId);
       if (!set) return false;
-      const text = JSON.stringify(frame);
+      const text = typeof frame === 'string' ? frame : JSON.stringify(frame);
       let delivered = false;
       for (const c of set) delivered = sendText(c, text) || delivered;
       return delivered;
