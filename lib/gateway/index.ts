@@ -2,7 +2,7 @@
 // decisions and deliverables over the socket through the same domain functions the HTTP routes call.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
 import type { Ctx, Notifier, Principal } from '../domain/context.ts';
 import type { Domain } from '../domain/index.ts';
@@ -30,23 +30,13 @@ const frames = {
   submit_deliverable: z.object({ requestId, assignmentId: z.string({ message: 'must be a string' }).min(1).max(200) }),
 };
 
-/** WebSocket.OPEN (the ws module itself is loaded lazily). */
-const OPEN = 1;
-
 export interface GatewayOptions {
   pingMs?: number;
   authTimeoutMs?: number;
 }
 
 export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {}) {
-  // ws, and the TLS and zlib modules it loads, come in with the first agent connection instead of at
-  // start-up (they were about 15 ms of the hub's 230 ms from spawn to listening).
-  let wss: WebSocketServer | null = null;
-  let loading: Promise<WebSocketServer> | null = null;
-  const wsServer = () =>
-    (loading ??= import('ws').then(({ WebSocketServer }) =>
-      (wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME, clientTracking: false, perMessageDeflate: false }))
-    ));
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME, clientTracking: false, perMessageDeflate: false });
   const byUser = new Map<string, Set<Conn>>();
   const all = new Set<Conn>();
   const log = ctx.log;
@@ -55,7 +45,7 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
     return sendText(c, JSON.stringify(frame));
   }
   function sendText(c: Conn, text: string): boolean {
-    if (c.ws.readyState !== OPEN) return false;
+    if (c.ws.readyState !== WebSocket.OPEN) return false;
     if (c.ws.bufferedAmount > MAX_BUFFERED) {
       log.error('agent socket not reading; terminated', { userId: c.principal?.userId });
       c.ws.terminate();
@@ -203,7 +193,7 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
   function reject(socket: Duplex, status: number, code: string, message: string) {
     const body = JSON.stringify({ ok: false, error: { code, message } });
     socket.end(
-      `HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : status === 401 ? 'Unauthorized' : status === 500 ? 'Internal Server Error' : 'Bad Request'}\r\n` +
+      `HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : status === 401 ? 'Unauthorized' : 'Bad Request'}\r\n` +
         `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   }
@@ -247,9 +237,7 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
           return reject(socket, 401, 'unauthorized', err instanceof AppError ? err.message : 'Authentication failed.');
         }
       }
-      const upgrade = (server: WebSocketServer) => server.handleUpgrade(req, socket, head, (ws) => onConnection(ws, preauth));
-      if (wss) upgrade(wss);
-      else wsServer().then(upgrade, (err) => reject(socket, 500, 'internal', `The agent gateway could not start: ${err}`));
+      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, preauth));
     },
     /** Publishes a frame to one worker's sockets, or to every authenticated socket; returns sockets reached. */
     publish(target: { userId?: string; broadcast?: boolean }, frame: Record<string, unknown>): number {
@@ -262,7 +250,7 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
     close() {
       clearInterval(heartbeat);
       for (const c of all) c.ws.close(1001, 'hub shutting down');
-      wss?.close();
+      wss.close();
     },
   };
 }
