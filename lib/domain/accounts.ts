@@ -1,34 +1,36 @@
 // Accounts: agents, buyers, workers and admins; API keys (hash only), sessions and sign-in.
 import { z } from 'zod';
 import { AppError, conflict, forbidden, notFound, unauthorized } from '../errors.ts';
-import { blankIsNull, type Ctx, parseInput, type Principal, type Role } from './context.ts';
+import { blankIsNull, type Ctx, lazySchemas, parseInput, type Principal, type Role } from './context.ts';
 import { hashPassword, newId, newKey, nowIso, randomToken, sha256Hex, verifyPassword } from './util.ts';
 
-const name = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
-const category = z.string().trim().min(1, 'must not be empty').max(50, 'must be at most 50 characters');
-const email = z.email('must be a valid email address').max(254);
-const password = z.string().min(8, 'must be at least 8 characters').max(1024, 'must be at most 1024 characters');
+const name = () => z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
+const category = () => z.string().trim().min(1, 'must not be empty').max(50, 'must be at most 50 characters');
+const email = () => z.email('must be a valid email address').max(254);
+const password = () => z.string().min(8, 'must be at least 8 characters').max(1024, 'must be at most 1024 characters');
 
-export const schemas = {
-  registerAgent: z.object({ name, category: blankIsNull(category), email: blankIsNull(email) }),
-  registerBuyer: z.object({ name, email, password }),
-  registerWorker: z.object({ name, email, password, category: blankIsNull(category) }),
-  login: z.object({ email: z.string().max(254), password: z.string().max(1024) }),
-  updateAgent: z.object({
-    name: name.optional(),
-    category: blankIsNull(category),
-    maxConcurrent: z.number().int('must be a whole number').min(0).max(10000).optional(),
-  }),
-  updateWorker: z.object({ name: name.optional(), category: blankIsNull(category), available: z.boolean().optional() }),
-  createUser: z.object({
-    role: z.enum(['BUYER', 'WORKER', 'AGENT', 'ADMIN']),
-    name,
-    email: blankIsNull(email),
-    password: password.optional(),
-    category: blankIsNull(category),
-  }),
-  setup: z.object({ name, email, password }),
-};
+export const schemas = lazySchemas({
+  registerAgent: () => z.object({ name: name(), category: blankIsNull(category()), email: blankIsNull(email()) }),
+  registerBuyer: () => z.object({ name: name(), email: email(), password: password() }),
+  registerWorker: () => z.object({ name: name(), email: email(), password: password(), category: blankIsNull(category()) }),
+  login: () => z.object({ email: z.string().max(254), password: z.string().max(1024) }),
+  updateAgent: () =>
+    z.object({
+      name: name().optional(),
+      category: blankIsNull(category()),
+      maxConcurrent: z.number().int('must be a whole number').min(0).max(10000).optional(),
+    }),
+  updateWorker: () => z.object({ name: name().optional(), category: blankIsNull(category()), available: z.boolean().optional() }),
+  createUser: () =>
+    z.object({
+      role: z.enum(['BUYER', 'WORKER', 'AGENT', 'ADMIN']),
+      name: name(),
+      email: blankIsNull(email()),
+      password: password().optional(),
+      category: blankIsNull(category()),
+    }),
+  setup: () => z.object({ name: name(), email: email(), password: password() }),
+});
 
 const SESSION_DAYS = 30;
 // last_seen_at is written at most this often per agent, so that authenticating stays a read.

@@ -1,7 +1,7 @@
 // Assignments: start, submit a deliverable (and resubmit after rejection), the buyer's review, lists.
 import { z } from 'zod';
 import { badRequest, forbidden, notFound } from '../errors.ts';
-import { type Ctx, parseInput, type Principal } from './context.ts';
+import { type Ctx, lazySchemas, once, parseInput, type Principal } from './context.ts';
 import { newId, nowIso } from './util.ts';
 import { ASSIGNMENT_SELECT, assignmentView } from './views.ts';
 
@@ -11,19 +11,20 @@ export function submitSchema(maxChars: number) {
   });
 }
 
-export const schemas = {
-  review: z.object({
-    decision: z.enum(['accept', 'reject'], { message: 'must be "accept" or "reject"' }),
-    feedback: z.string().max(10_000, 'must be at most 10000 characters').nullish(),
-  }),
-};
+export const schemas = lazySchemas({
+  review: () =>
+    z.object({
+      decision: z.enum(['accept', 'reject'], { message: 'must be "accept" or "reject"' }),
+      feedback: z.string().max(10_000, 'must be at most 10000 characters').nullish(),
+    }),
+});
 
 const SUBMITTABLE = new Set(['ASSIGNED', 'IN_PROGRESS', 'REJECTED']);
 const assignmentNotFound = () => notFound('assignment_not_found', 'No assignment with this id.');
 
 export function assignments(ctx: Ctx, logEvent: (actor: string | null, taskId: string | null, kind: string, data?: unknown) => void) {
   const { db } = ctx;
-  const submit = submitSchema(ctx.cfg.maxDeliverable);
+  const submit = once(() => submitSchema(ctx.cfg.maxDeliverable));
   const q = {
     brief: db.prepare(
       `SELECT a.id, a.task_id, a.worker_user_id, a.status, t.status AS task_status, t.buyer_id, d.id AS d_id, d.revision
@@ -50,7 +51,7 @@ export function assignments(ctx: Ctx, logEvent: (actor: string | null, taskId: s
 
   return {
     submit(p: Principal, id: string, input: unknown) {
-      const v = parseInput(submit, input);
+      const v = parseInput(submit(), input);
       return db.tx(() => {
         const a = own(p, id);
         if (a.task_status === 'CANCELLED') throw badRequest('not_submittable', 'The task was cancelled; nothing can be submitted.');

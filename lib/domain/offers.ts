@@ -2,17 +2,18 @@
 // listing, and the expiry sweep.
 import { z } from 'zod';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../errors.ts';
-import { type Ctx, parseInput, type Principal } from './context.ts';
+import { type Ctx, lazySchemas, parseInput, type Principal } from './context.ts';
 import { newId, nowIso } from './util.ts';
 import { workerOfferView } from './views.ts';
 
-export const schemas = {
-  decision: z.object({
-    accept: z.boolean({ message: 'must be true or false' }),
-    reason: z.string().max(2000, 'must be at most 2000 characters').nullish(),
-  }),
-  listOffers: z.object({ status: z.enum(['PENDING', 'ACCEPTED', 'DECLINED', 'EXPIRED', 'WITHDRAWN']).optional() }),
-};
+export const schemas = lazySchemas({
+  decision: () =>
+    z.object({
+      accept: z.boolean({ message: 'must be true or false' }),
+      reason: z.string().max(2000, 'must be at most 2000 characters').nullish(),
+    }),
+  listOffers: () => z.object({ status: z.enum(['PENDING', 'ACCEPTED', 'DECLINED', 'EXPIRED', 'WITHDRAWN']).optional() }),
+});
 
 export type DecisionResult = { ok: true; accept: true; assignmentId: string } | { ok: true; accept: false };
 

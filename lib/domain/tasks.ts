@@ -1,40 +1,43 @@
 // Tasks from the buyer's side: create, edit while draft, publish, cancel, list, view, and matching (SPEC §5).
 import { z } from 'zod';
 import { badRequest, notFound } from '../errors.ts';
-import { blankIsNull, type Ctx, parseInput, type Principal } from './context.ts';
+import { blankIsNull, type Ctx, lazySchemas, parseInput, type Principal } from './context.ts';
 import { newId, nowIso } from './util.ts';
 import { ASSIGNMENT_SELECT, assignmentView, offerMessage, offerStatus, pendingOfferFrame, taskBrief, taskView } from './views.ts';
 import type { Row } from '../storage/index.ts';
 
-const deadline = z
-  .union([z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time' }), z.iso.date({ message: 'must be an ISO-8601 date' })])
-  .transform((s) => new Date(s).toISOString());
+const deadline = () =>
+  z
+    .union([z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time' }), z.iso.date({ message: 'must be an ISO-8601 date' })])
+    .transform((s) => new Date(s).toISOString());
 const fields = {
-  title: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
-  description: z.string().min(1, 'must not be empty').max(50_000, 'must be at most 50000 characters'),
-  category: z.string().trim().min(1, 'must not be empty').max(50, 'must be at most 50 characters').nullable(),
-  deadline: deadline.nullable(),
-  offerTtlSeconds: z.number().int('must be a whole number').min(1, 'must be at least 1 second').max(7 * 86400, 'must be at most 7 days (604800 seconds)'),
+  title: () => z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+  description: () => z.string().min(1, 'must not be empty').max(50_000, 'must be at most 50000 characters'),
+  category: () => z.string().trim().min(1, 'must not be empty').max(50, 'must be at most 50 characters').nullable(),
+  deadline: () => deadline().nullable(),
+  offerTtlSeconds: () => z.number().int('must be a whole number').min(1, 'must be at least 1 second').max(7 * 86400, 'must be at most 7 days (604800 seconds)'),
 };
 
-export const schemas = {
-  createTask: z.object({
-    title: fields.title,
-    description: fields.description,
-    category: blankIsNull(fields.category),
-    deadline: fields.deadline.optional(),
-    offerTtlSeconds: fields.offerTtlSeconds.optional(),
-    publish: z.boolean().optional(),
-  }),
-  updateTask: z.object({
-    title: fields.title.optional(),
-    description: fields.description.optional(),
-    category: blankIsNull(fields.category),
-    deadline: fields.deadline.optional(),
-    offerTtlSeconds: fields.offerTtlSeconds.optional(),
-  }),
-  match: z.object({ limit: z.number().int('must be a whole number').min(1).max(1000).optional() }),
-};
+export const schemas = lazySchemas({
+  createTask: () =>
+    z.object({
+      title: fields.title(),
+      description: fields.description(),
+      category: blankIsNull(fields.category()),
+      deadline: fields.deadline().optional(),
+      offerTtlSeconds: fields.offerTtlSeconds().optional(),
+      publish: z.boolean().optional(),
+    }),
+  updateTask: () =>
+    z.object({
+      title: fields.title().optional(),
+      description: fields.description().optional(),
+      category: blankIsNull(fields.category()),
+      deadline: fields.deadline().optional(),
+      offerTtlSeconds: fields.offerTtlSeconds().optional(),
+    }),
+  match: () => z.object({ limit: z.number().int('must be a whole number').min(1).max(1000).optional() }),
+});
 
 const DEFAULT_TTL = 900;
 const taskNotFound = () => notFound('task_not_found', 'No task with this id among your tasks.');

@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
-import type { Ctx, Notifier, Principal } from '../domain/context.ts';
+import { type Ctx, lazySchemas, type Notifier, type Principal } from '../domain/context.ts';
 import type { Domain } from '../domain/index.ts';
 import { AppError, toAppError } from '../errors.ts';
 import { pendingOfferFrame, taskBrief } from '../domain/views.ts';
@@ -24,11 +24,11 @@ interface Conn {
   replies: Map<string, string>;
 }
 
-const requestId = z.union([z.string().min(1).max(200), z.number().finite()], { message: 'must be a string or a number' });
-const frames = {
-  offer_decision: z.object({ requestId, offerId: z.string({ message: 'must be a string' }).min(1).max(200) }),
-  submit_deliverable: z.object({ requestId, assignmentId: z.string({ message: 'must be a string' }).min(1).max(200) }),
-};
+const requestId = () => z.union([z.string().min(1).max(200), z.number().finite()], { message: 'must be a string or a number' });
+const frames = lazySchemas({
+  offer_decision: () => z.object({ requestId: requestId(), offerId: z.string({ message: 'must be a string' }).min(1).max(200) }),
+  submit_deliverable: () => z.object({ requestId: requestId(), assignmentId: z.string({ message: 'must be a string' }).min(1).max(200) }),
+});
 
 export interface GatewayOptions {
   pingMs?: number;

@@ -34,9 +34,9 @@ export type Handler = (c: Call) => Reply | Promise<Reply>;
 export interface RouteDoc {
   summary: string;
   auth: 'none' | 'agent' | 'buyer' | 'worker' | 'admin' | 'session' | 'loopback';
-  /** The zod schema that validates the body: the API description is made from it. */
-  body?: unknown;
-  query?: unknown;
+  /** The zod schema that validates the body (a function: schemas are made on first use); the API description is made from it. */
+  body?: () => unknown;
+  query?: () => unknown;
   status?: number;
 }
 

@@ -42,7 +42,7 @@ export function openApiDocument(routes: Route[]) {
     const path = r.pattern.replace(/:(\w+)/g, '{$1}');
     const params = [...r.pattern.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
     if (r.doc.query) {
-      const q = jsonSchema(r.doc.query) as { properties?: Record<string, unknown>; required?: string[] };
+      const q = jsonSchema(r.doc.query()) as { properties?: Record<string, unknown>; required?: string[] };
       for (const [name, schema] of Object.entries(q.properties ?? {})) params.push({ name, in: 'query', required: (q.required ?? []).includes(name), schema: schema as { type: string } });
     }
     const status = String(r.doc.status ?? 200);
@@ -51,7 +51,7 @@ export function openApiDocument(routes: Route[]) {
       summary: r.doc.summary,
       security: SECURITY[r.doc.auth],
       ...(params.length ? { parameters: params } : {}),
-      ...(r.doc.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.doc.body) } } } } : {}),
+      ...(r.doc.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.doc.body()) } } } } : {}),
       responses: {
         [status]: { description: 'Success: a JSON body with "ok": true' },
         default: { description: 'An error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },

@@ -4,23 +4,25 @@
 import { z } from 'zod';
 import type { HubConfig } from '../config.ts';
 import type { Accounts } from '../domain/accounts.ts';
-import { parseInput } from '../domain/context.ts';
+import { once, parseInput } from '../domain/context.ts';
 import type { Gateway } from '../gateway/index.ts';
 import { AppError, forbidden, unauthorized } from '../errors.ts';
 import type { Call, Handler } from './core.ts';
 import { sameSecret } from '../domain/util.ts';
 
-const frame = z.record(z.string(), z.unknown()).refine((f) => typeof f.type === 'string' && f.type.length > 0, { message: 'needs a string "type"' });
-export const publishSchema = z
-  .object({
-    userId: z.string().min(1).max(128).optional(),
-    agentId: z.string().min(1).max(128).optional(),
-    broadcast: z.boolean().optional(),
-    frame,
-  })
-  .refine((b) => [b.userId, b.agentId, b.broadcast ? true : undefined].filter((x) => x !== undefined).length === 1, {
-    message: 'name exactly one target: userId, agentId or broadcast: true',
-  });
+/** The body of POST /internal/publish, made on first use. */
+export const publishSchema = once(() =>
+  z
+    .object({
+      userId: z.string().min(1).max(128).optional(),
+      agentId: z.string().min(1).max(128).optional(),
+      broadcast: z.boolean().optional(),
+      frame: z.record(z.string(), z.unknown()).refine((f) => typeof f.type === 'string' && f.type.length > 0, { message: 'needs a string "type"' }),
+    })
+    .refine((b) => [b.userId, b.agentId, b.broadcast ? true : undefined].filter((x) => x !== undefined).length === 1, {
+      message: 'name exactly one target: userId, agentId or broadcast: true',
+    })
+);
 
 function isLoopback(addr: string): boolean {
   return addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.');
@@ -40,7 +42,7 @@ export function internalPublish(cfg: HubConfig, accounts: Accounts, gateway: Gat
       const h = c.req.headers.authorization ?? '';
       if (!h.startsWith('Bearer ') || !sameSecret(h.slice(7), cfg.publishToken)) throw unauthorized('Send the publish token as "Authorization: Bearer <VALENCE_PUBLISH_TOKEN>".');
     }
-    const v = parseInput(publishSchema, await c.body());
+    const v = parseInput(publishSchema(), await c.body());
     let userId = v.userId;
     if (v.agentId) {
       userId = accounts.agentUserId(v.agentId) ?? undefined;

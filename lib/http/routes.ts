@@ -11,6 +11,7 @@ import { schemas as accountSchemas } from '../domain/accounts.ts';
 import { schemas as taskSchemas } from '../domain/tasks.ts';
 import { schemas as offerSchemas } from '../domain/offers.ts';
 import { schemas as assignmentSchemas, submitSchema } from '../domain/assignments.ts';
+import { once } from '../domain/context.ts';
 import { openApiDocument } from './openapi.ts';
 import type { Metrics } from './metrics.ts';
 import { isLocalCaller } from './publish.ts';
@@ -37,7 +38,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
   const loginLimit = loginGate();
   const me = (c: Call) => c.principal!;
   const secure = (c: Call) => c.req.headers['x-forwarded-proto'] === 'https' && cfg.trustProxy;
-  const submit = submitSchema(cfg.maxDeliverable);
+  const submit = once(() => submitSchema(cfg.maxDeliverable));
   const A = accountSchemas, T = taskSchemas, O = offerSchemas, S = assignmentSchemas;
   const sessionCookie = (c: Call, value: string, maxAge: number) =>
     `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure(c) ? '; Secure' : ''}`;
@@ -58,15 +59,15 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     // Registration (SPEC §4.1, §4.3): policy and per-address limit in registrationGate.
     {
       method: 'POST', pattern: '/api/agents/register', handler: registration(async (c) => ok(accounts.registerAgent(await c.body()), 201)),
-      doc: { summary: 'Register an agent; the API key is in this answer only', auth: 'none', body: A.registerAgent, status: 201 },
+      doc: { summary: 'Register an agent; the API key is in this answer only', auth: 'none', body: () => A.registerAgent, status: 201 },
     },
     {
       method: 'POST', pattern: '/api/buyers/register', handler: registration(async (c) => ok(await accounts.registerBuyer(await c.body()), 201)),
-      doc: { summary: 'Register a buyer; the hc_buyer_ key is in this answer only', auth: 'none', body: A.registerBuyer, status: 201 },
+      doc: { summary: 'Register a buyer; the hc_buyer_ key is in this answer only', auth: 'none', body: () => A.registerBuyer, status: 201 },
     },
     {
       method: 'POST', pattern: '/api/workers/register', handler: registration(async (c) => ok(await accounts.registerWorker(await c.body()), 201)),
-      doc: { summary: 'Register a human worker', auth: 'none', body: A.registerWorker, status: 201 },
+      doc: { summary: 'Register a human worker', auth: 'none', body: () => A.registerWorker, status: 201 },
     },
 
     // Human sign-in.
@@ -77,7 +78,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
         const maxAge = Math.floor((Date.parse(session.expiresAt) - Date.now()) / 1000);
         return { status: 200, body: { ok: true, user, csrfToken: session.csrfToken, expiresAt: session.expiresAt }, headers: { 'Set-Cookie': sessionCookie(c, session.token, maxAge) } };
       }),
-      doc: { summary: 'Sign in: sets the session cookie, returns csrfToken (10 failures per address in 15 minutes, then 429)', auth: 'none', body: A.login },
+      doc: { summary: 'Sign in: sets the session cookie, returns csrfToken (10 failures per address in 15 minutes, then 429)', auth: 'none', body: () => A.login },
     },
     {
       method: 'POST', pattern: '/api/auth/logout',
@@ -96,7 +97,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     { method: 'GET', pattern: '/api/agent/v1/me', handler: agent((c) => ok(accounts.agentMe(me(c)))), doc: { summary: 'The agent\'s profile (never the key)', auth: 'agent' } },
     {
       method: 'PATCH', pattern: '/api/agent/v1/me', handler: agent(async (c) => ok(accounts.updateAgentMe(me(c), await c.body()))),
-      doc: { summary: 'Change name, category, maxConcurrent', auth: 'agent', body: A.updateAgent },
+      doc: { summary: 'Change name, category, maxConcurrent', auth: 'agent', body: () => A.updateAgent },
     },
     {
       method: 'POST', pattern: '/api/agent/v1/key/rotate', handler: agent((c) => ok(accounts.rotateKey(me(c)))),
@@ -104,11 +105,11 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     },
     {
       method: 'GET', pattern: '/api/agent/v1/offers', handler: agent((c) => ok(offers.listOffers(me(c), Object.fromEntries(c.query)))),
-      doc: { summary: 'The agent\'s offers (?status=PENDING for the open ones)', auth: 'agent', query: O.listOffers },
+      doc: { summary: 'The agent\'s offers (?status=PENDING for the open ones)', auth: 'agent', query: () => O.listOffers },
     },
     {
       method: 'POST', pattern: '/api/agent/v1/offers/:offerId/decision', handler: agent(async (c) => ({ body: offers.decide(me(c), c.params.offerId, await c.body()) })),
-      doc: { summary: 'Accept or decline an offer; the first accept wins the task', auth: 'agent', body: O.decision },
+      doc: { summary: 'Accept or decline an offer; the first accept wins the task', auth: 'agent', body: () => O.decision },
     },
     { method: 'GET', pattern: '/api/agent/v1/assignments', handler: agent((c) => ok(assignments.listForWorker(me(c)))), doc: { summary: 'The agent\'s assignments, newest first', auth: 'agent' } },
     {
@@ -128,11 +129,11 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     { method: 'GET', pattern: '/api/worker/assignments', handler: worker((c) => ok(assignments.listForWorker(me(c)))), doc: { summary: 'The worker\'s assignments, newest first', auth: 'worker' } },
     {
       method: 'GET', pattern: '/api/worker/offers', handler: worker((c) => ok(offers.listOffers(me(c), Object.fromEntries(c.query)))),
-      doc: { summary: 'The worker\'s offers', auth: 'worker', query: O.listOffers },
+      doc: { summary: 'The worker\'s offers', auth: 'worker', query: () => O.listOffers },
     },
     {
       method: 'POST', pattern: '/api/worker/offers/:offerId/decision', handler: worker(async (c) => ({ body: offers.decide(me(c), c.params.offerId, await c.body()) })),
-      doc: { summary: 'Accept or decline an offer', auth: 'worker', body: O.decision },
+      doc: { summary: 'Accept or decline an offer', auth: 'worker', body: () => O.decision },
     },
     {
       method: 'POST', pattern: '/api/worker/assignments/:assignmentId/start', handler: worker((c) => ({ body: assignments.start(me(c), c.params.assignmentId) })),
@@ -144,13 +145,13 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     },
     {
       method: 'PATCH', pattern: '/api/worker/me', handler: humanWorker(async (c) => ok(accounts.updateWorkerMe(me(c), await c.body()))),
-      doc: { summary: 'Change name, category, availability for offers', auth: 'session', body: A.updateWorker },
+      doc: { summary: 'Change name, category, availability for offers', auth: 'session', body: () => A.updateWorker },
     },
 
     // Buyers (Bearer hc_buyer_ key or session).
     {
       method: 'POST', pattern: '/api/buyer/tasks', handler: buyer(async (c) => ok(tasks.createTask(me(c), await c.body()), 201)),
-      doc: { summary: 'Create a task (DRAFT, or OPEN with publish: true)', auth: 'buyer', body: T.createTask, status: 201 },
+      doc: { summary: 'Create a task (DRAFT, or OPEN with publish: true)', auth: 'buyer', body: () => T.createTask, status: 201 },
     },
     { method: 'GET', pattern: '/api/buyer/tasks', handler: buyer((c) => ok(tasks.listTasks(me(c)))), doc: { summary: 'The buyer\'s tasks, newest first', auth: 'buyer' } },
     {
@@ -159,7 +160,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     },
     {
       method: 'PATCH', pattern: '/api/buyer/tasks/:taskId', handler: buyer(async (c) => ok(tasks.updateTask(me(c), c.params.taskId, await c.body()))),
-      doc: { summary: 'Edit a DRAFT task', auth: 'buyer', body: T.updateTask },
+      doc: { summary: 'Edit a DRAFT task', auth: 'buyer', body: () => T.updateTask },
     },
     { method: 'POST', pattern: '/api/buyer/tasks/:taskId/publish', handler: buyer((c) => ok(tasks.publishTask(me(c), c.params.taskId))), doc: { summary: 'DRAFT → OPEN', auth: 'buyer' } },
     {
@@ -168,11 +169,11 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     },
     {
       method: 'POST', pattern: '/api/buyer/tasks/:taskId/match', handler: buyer(async (c) => ok(tasks.matchTask(me(c), c.params.taskId, await c.body()))),
-      doc: { summary: 'Offer the task to eligible workers, pushed live to connected agents', auth: 'buyer', body: T.match },
+      doc: { summary: 'Offer the task to eligible workers, pushed live to connected agents', auth: 'buyer', body: () => T.match },
     },
     {
       method: 'POST', pattern: '/api/buyer/assignments/:assignmentId/review', handler: buyer(async (c) => ({ body: assignments.review(me(c), c.params.assignmentId, await c.body()) })),
-      doc: { summary: 'Accept (task COMPLETED) or reject (with feedback) the deliverable', auth: 'buyer', body: S.review },
+      doc: { summary: 'Accept (task COMPLETED) or reject (with feedback) the deliverable', auth: 'buyer', body: () => S.review },
     },
     { method: 'POST', pattern: '/api/buyer/key/rotate', handler: buyer((c) => ok(accounts.rotateKey(me(c)))), doc: { summary: 'A new buyer key, shown once', auth: 'buyer' } },
 
@@ -180,7 +181,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     { method: 'GET', pattern: '/api/admin/users', handler: admin(() => ok({ users: accounts.listUsers() })), doc: { summary: 'Every user', auth: 'admin' } },
     {
       method: 'POST', pattern: '/api/admin/users', handler: admin(async (c) => ok(await accounts.createUser(await c.body()), 201)),
-      doc: { summary: 'Create a user of any role (keys shown once)', auth: 'admin', body: A.createUser, status: 201 },
+      doc: { summary: 'Create a user of any role (keys shown once)', auth: 'admin', body: () => A.createUser, status: 201 },
     },
     {
       method: 'POST', pattern: '/api/admin/users/:userId/disable', handler: admin((c) => ok(accounts.disableUser(c.params.userId))),
