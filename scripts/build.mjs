@@ -1,17 +1,27 @@
-// Bundles server.ts into dist/server.mjs so that `npm start` loads one plain-JS file instead of
-// compiling TypeScript at every start (tsx costs about 30 MB and 200 ms; see docs/performance.md).
+// Bundles the hub (lib/main.ts) so that `npm start` loads one plain-JS file instead of compiling
+// TypeScript at every start (tsx costs about 30 MB and 200 ms; see docs/performance.md), and gives
+// that file a V8 code cache so that it is not compiled again at every start either.
 // Runs at install time (postinstall) and before every `npm start` (prestart, only when a source file
 // is newer than the bundle). Deno and the tests keep running the TypeScript directly.
 //
+//   dist/hub.cjs          the bundle: CommonJS, wrapped in one function (exports, require, module, __filename, __dirname)
+//   dist/server.mjs       what `npm start` runs: compiles dist/hub.cjs with the code cache and calls it
+//   dist/hub.cjs.*.cache  the code cache, named after the bundle's SHA-1; made by a first start of the
+//                         hub on a throwaway database right after the build (and by any start that finds none)
+//
 //   node scripts/build.mjs            build
 //   node scripts/build.mjs --if-stale build only when server.ts, lib/ or package.json changed
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const entry = path.join(root, 'server.ts');
-const outfile = path.join(root, 'dist', 'server.mjs');
+const dist = path.join(root, 'dist');
+const bundle = path.join(dist, 'hub.cjs');
+const loader = path.join(dist, 'server.mjs');
+const quiet = process.argv.includes('--quiet');
 
 function newest(dir, acc = { t: 0 }) {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -25,7 +35,7 @@ function newest(dir, acc = { t: 0 }) {
 function stale() {
   let built;
   try {
-    built = fs.statSync(outfile).mtimeMs;
+    built = Math.min(fs.statSync(bundle).mtimeMs, fs.statSync(loader).mtimeMs);
   } catch {
     return true;
   }
@@ -37,16 +47,16 @@ if (process.argv.includes('--if-stale') && !stale()) process.exit(0);
 
 const esbuild = await import('esbuild');
 
-// Inside the bundle import.meta.url is dist/server.mjs; each module still means its own source file
-// (schema.sql, static assets and createRequire are found relative to it), so rewrite it per file.
+// Each module's import.meta.url still means its own source file (schema.sql, static assets and
+// createRequire are found relative to it): rewrite it per file, relative to the bundle's own URL.
 const keepModuleUrl = {
   name: 'keep-module-url',
   setup(build) {
     build.onLoad({ filter: /\.ts$/ }, async (args) => {
       let text = await fs.promises.readFile(args.path, 'utf8');
       if (!args.path.includes(`${path.sep}node_modules${path.sep}`) && text.includes('import.meta.')) {
-        const rel = path.relative(path.dirname(outfile), args.path).split(path.sep).join('/');
-        const url = `new URL(${JSON.stringify(rel)}, import.meta.url).href`;
+        const rel = path.relative(dist, args.path).split(path.sep).join('/');
+        const url = `new URL(${JSON.stringify(rel)}, __valenceBundleUrl).href`;
         text = text
           .replaceAll('import.meta.url', url)
           .replaceAll('import.meta.filename', `__valenceFileURLToPath(${url})`)
@@ -71,12 +81,13 @@ const englishOnly = {
 };
 
 const started = Date.now();
+fs.mkdirSync(dist, { recursive: true });
 await esbuild.build({
-  entryPoints: [entry],
-  outfile,
+  stdin: { contents: "import { main } from './lib/main.ts';\nvoid main(process.argv.slice(2));\n", resolveDir: root, sourcefile: 'hub-entry.ts', loader: 'ts' },
+  outfile: bundle,
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
   // The native addon stays a normal dependency; ws's optional native helpers are not installed.
   external: ['better-sqlite3', 'bufferutil', 'utf-8-validate'],
@@ -88,14 +99,74 @@ await esbuild.build({
   legalComments: 'none',
   logLevel: 'warning',
   plugins: [keepModuleUrl, englishOnly],
-  // CommonJS dependencies (ws) call require() for Node's built-ins; give the ES module a real one.
+  // The whole bundle is one function expression, which dist/server.mjs compiles with vm.Script.
   banner: {
     js: [
-      "import { createRequire as __valenceCreateRequire } from 'node:module';",
-      "import { fileURLToPath as __valenceFileURLToPath } from 'node:url';",
-      "import __valencePath from 'node:path';",
-      'const require = __valenceCreateRequire(import.meta.url);',
+      '(function (exports, require, module, __filename, __dirname) {',
+      "const __valenceBundleUrl = require('node:url').pathToFileURL(__filename).href;",
+      "const __valenceFileURLToPath = require('node:url').fileURLToPath;",
+      "const __valencePath = require('node:path');",
     ].join(' '),
   },
+  footer: { js: '})' },
 });
-if (!process.argv.includes('--quiet')) process.stderr.write(`built dist/server.mjs in ${Date.now() - started} ms\n`);
+
+// The loader. A cache V8 rejects (another Node, other flags) is made again by the next start.
+fs.writeFileSync(loader, `// Made by scripts/build.mjs: runs dist/hub.cjs, compiled from its V8 code cache when there is one.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import vm from 'node:vm';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const file = fileURLToPath(new URL('./hub.cjs', import.meta.url));
+const source = fs.readFileSync(file, 'utf8');
+const cacheFile = \`\${file}.\${crypto.createHash('sha1').update(source).digest('hex').slice(0, 16)}.cache\`;
+let cachedData;
+try {
+  cachedData = fs.readFileSync(cacheFile);
+} catch {}
+const script = new vm.Script(source, { filename: file, cachedData });
+cachedData = undefined;
+const module = { exports: {} };
+script.runInThisContext()(module.exports, createRequire(file), module, file, path.dirname(file));
+if (!fs.existsSync(cacheFile) || script.cachedDataRejected) {
+  // A second after start, the functions the start compiled are in the cache too.
+  setTimeout(() => {
+    try {
+      const tmp = \`\${cacheFile}.\${process.pid}\`;
+      fs.writeFileSync(tmp, script.createCachedData());
+      fs.renameSync(tmp, cacheFile);
+    } catch {
+      // a read-only install: start without the cache
+    }
+  }, 1000).unref();
+}
+`);
+
+// Old caches go; a first start on a throwaway database makes the new one.
+for (const f of fs.readdirSync(dist)) if (f.startsWith('hub.cjs.') && f.endsWith('.cache')) fs.rmSync(path.join(dist, f));
+const made = await warmCache();
+if (!quiet) process.stderr.write(`built dist/hub.cjs and dist/server.mjs in ${Date.now() - started} ms${made ? ', with a code cache' : ''}\n`);
+
+/** Starts the built hub on a throwaway database until it has written its code cache (at most 20 s). */
+async function warmCache() {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'valence-build-'));
+  const child = spawn(process.execPath, [loader], {
+    env: { ...process.env, VALENCE_DB: path.join(tmp, 'valence.db'), HOST: '127.0.0.1', PORT: '0', AGENT_WS_PORT: '0', LOG_LEVEL: 'silent' },
+    stdio: 'ignore',
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const deadline = Date.now() + 20_000;
+  let made = false;
+  while (!made && Date.now() < deadline && child.exitCode === null) {
+    await new Promise((r) => setTimeout(r, 50));
+    made = fs.readdirSync(dist).some((f) => f.startsWith('hub.cjs.') && f.endsWith('.cache'));
+  }
+  child.kill('SIGTERM');
+  await exited;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  if (!made) process.stderr.write('build: no code cache was made; the hub starts without one\n');
+  return made;
+}

@@ -23,8 +23,9 @@ export interface Spawned {
   exited: Promise<{ code: number | null; signal: string | null }>;
 }
 
-export async function spawnServer(env: Record<string, string>, args: string[] = []): Promise<Spawned> {
-  const [cmd, argv] = tsCommand('server.ts', args);
+/** Starts server.ts, or with `command` another program that prints the same lines (the bundle `npm start` runs). */
+export async function spawnServer(env: Record<string, string>, args: string[] = [], command?: [string, string[]]): Promise<Spawned> {
+  const [cmd, argv] = command ?? tsCommand('server.ts', args);
   const proc = spawn(cmd, argv, { cwd: root, env: { ...process.env, LOG_LEVEL: 'error', PORT: '0', AGENT_WS_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let err = '';
