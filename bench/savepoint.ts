@@ -10,6 +10,7 @@ import { openDatabase } from '../lib/storage/index.ts';
 import { createDomain } from '../lib/domain/index.ts';
 import { loadConfig } from '../lib/config.ts';
 import { nobody } from '../lib/domain/context.ts';
+import { createLogger } from '../lib/log.ts';
 
 const N = 10_000;
 const G = 50;
@@ -19,7 +20,7 @@ async function run(withSavepoint: boolean): Promise<number> {
   const file = path.join(dir, 'v.db');
   const seed = seedDatabase(file, { a: [G, N / G, 'x'] });
   const db = openDatabase(file, { group: true });
-  const d = createDomain({ db, cfg: loadConfig({}, {}), notifier: nobody, log: { info() {}, error() {} } });
+  const d = createDomain({ db, cfg: loadConfig({}, {}), notifier: nobody, log: createLogger('silent') });
   let k = 0;
   let inCalls = 0;
   for (let b = 0; b < N / G; b++) {

@@ -12,6 +12,7 @@ import { openDatabase } from '../lib/storage/index.ts';
 import { createDomain } from '../lib/domain/index.ts';
 import { loadConfig } from '../lib/config.ts';
 import { nobody } from '../lib/domain/context.ts';
+import { createLogger } from '../lib/log.ts';
 
 const N = 10_000;
 for (const G of (process.argv.slice(2).length ? process.argv.slice(2) : ['1', '10', '50']).map(Number)) {
@@ -25,7 +26,7 @@ for (const G of (process.argv.slice(2).length ? process.argv.slice(2) : ['1', '1
   db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
   const perStatement = new Map<string, number>();
   if (process.env.BENCH_STATEMENTS) timeStatements(db, perStatement);
-  const d = createDomain({ db, cfg: loadConfig({}, {}), notifier: nobody, log: { info() {}, error() {} } });
+  const d = createDomain({ db, cfg: loadConfig({}, {}), notifier: nobody, log: createLogger('silent') });
   let k = 0;
   const t0 = performance.now();
   let inStatements = 0;

@@ -5,7 +5,7 @@ export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
   /** The line of one answered request (an info line): written without a generic JSON.stringify, it is on every request's path. */
-  request?(method: string, path: string, status: number, ms: number): void;
+  request(method: string, path: string, status: number, ms: number): void;
 }
 
 export function createLogger(level: 'info' | 'error' | 'silent', write: (line: string) => void = (l) => process.stdout.write(l)): Logger {

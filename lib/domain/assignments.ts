@@ -5,7 +5,7 @@ import { type Ctx, lazySchemas, once, parseInput, type Principal } from './conte
 import { newId, nowIso } from './util.ts';
 import { ASSIGNMENT_SELECT, assignmentView } from './views.ts';
 
-export function submitSchema(maxChars: number) {
+function submitSchema(maxChars: number) {
   return z.object({
     contentText: z.string({ message: 'must be a string' }).min(1, 'must not be empty').max(maxChars, `must be at most ${maxChars} characters`),
   });
@@ -50,6 +50,8 @@ export function assignments(ctx: Ctx, logEvent: (actor: string | null, taskId: s
   }
 
   return {
+    /** The zod schema of a submission (its limit is VALENCE_MAX_DELIVERABLE), for the API description. */
+    submitSchema: submit,
     submit(p: Principal, id: string, input: unknown) {
       const v = parseInput(submit(), input);
       return db.tx(() => {

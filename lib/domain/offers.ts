@@ -87,10 +87,10 @@ export function offers(ctx: Ctx, logEvent: (actor: string | null, taskId: string
       return { res: { ok: true, accept: false } as DecisionResult };
     }
     // 7. Still eligible?
-    const w = o; // the offer's worker, which is p (checked above)
-    if (!w.worker_id || w.disabled || w.revoked_at) return { err: new AppError(403, 'not_eligible', 'This worker can no longer take offers.') };
-    if (w.max_concurrent > 0 && Number(q.openCount.get(p.userId)!.n) >= w.max_concurrent) {
-      return { err: new AppError(403, 'not_eligible', `This worker already has ${w.max_concurrent} open assignments, its maxConcurrent.`) };
+    // (the offer's worker is p, checked above; the read brought its account and profile along)
+    if (!o.worker_id || o.disabled || o.revoked_at) return { err: new AppError(403, 'not_eligible', 'This worker can no longer take offers.') };
+    if (o.max_concurrent > 0 && Number(q.openCount.get(p.userId)!.n) >= o.max_concurrent) {
+      return { err: new AppError(403, 'not_eligible', `This worker already has ${o.max_concurrent} open assignments, its maxConcurrent.`) };
     }
     // 9. Accept: the assignment (task_id is UNIQUE, so a second winner is impossible), then the rest.
     const assignmentId = newId();

@@ -200,17 +200,17 @@ export function tasks(ctx: Ctx, logEvent: (actor: string | null, taskId: string 
         const made = ranked.map((c) => {
           const offerId = newId();
           const message = offerMessage(t as never, offerId, expiresAt);
-          return { offerId, workerUserId: c.user_id as string, message, delivered: false };
+          return { offerId, workerUserId: c.user_id as string, message };
         });
         // Every frame is made before the first is sent, so that the sends go out back to back.
         const frames = made.map((o) => JSON.stringify(pendingOfferFrame({ id: o.offerId, message: o.message, expires_at: expiresAt }, task)));
-        for (let i = 0; i < made.length; i++) made[i].delivered = notifier.push(made[i].workerUserId, frames[i]);
+        const delivered = made.map((o, i) => notifier.push(o.workerUserId, frames[i]));
         for (const o of made) q.insertOffer.run(o.offerId, id, o.workerUserId, o.message, createdAt, expiresAt);
         if (made.length) q.touchOffered.run(createdAt, id, createdAt);
         logEvent(p.userId, id, 'task_matched', { offers: made.length });
-        return made;
+        return made.map((o, i) => ({ offerId: o.offerId, workerUserId: o.workerUserId, delivered: delivered[i] }));
       });
-      return { offers: offers.map((o) => ({ offerId: o.offerId, workerUserId: o.workerUserId, delivered: o.delivered })) };
+      return { offers };
     },
   };
 }

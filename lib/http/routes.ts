@@ -10,8 +10,7 @@ import { internalPublish, publishSchema } from './publish.ts';
 import { schemas as accountSchemas } from '../domain/accounts.ts';
 import { schemas as taskSchemas } from '../domain/tasks.ts';
 import { schemas as offerSchemas } from '../domain/offers.ts';
-import { schemas as assignmentSchemas, submitSchema } from '../domain/assignments.ts';
-import { once } from '../domain/context.ts';
+import { schemas as assignmentSchemas } from '../domain/assignments.ts';
 import { openApiDocument } from './openapi.ts';
 import type { Metrics } from './metrics.ts';
 import { isLocalCaller } from './publish.ts';
@@ -38,7 +37,6 @@ export function buildRoutes(deps: RouteDeps): Route[] {
   const loginLimit = loginGate();
   const me = (c: Call) => c.principal!;
   const secure = (c: Call) => c.req.headers['x-forwarded-proto'] === 'https' && cfg.trustProxy;
-  const submit = once(() => submitSchema(cfg.maxDeliverable));
   const A = accountSchemas, T = taskSchemas, O = offerSchemas, S = assignmentSchemas;
   const sessionCookie = (c: Call, value: string, maxAge: number) =>
     `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure(c) ? '; Secure' : ''}`;
@@ -122,7 +120,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     },
     {
       method: 'POST', pattern: '/api/agent/v1/assignments/:assignmentId/submit', handler: agent(async (c) => ({ body: assignments.submit(me(c), c.params.assignmentId, await c.body()) })),
-      doc: { summary: 'Submit (or, after a rejection, resubmit) the deliverable', auth: 'agent', body: submit },
+      doc: { summary: 'Submit (or, after a rejection, resubmit) the deliverable', auth: 'agent', body: assignments.submitSchema },
     },
 
     // Workers: human workers with a session, and agents with their key, on the same routes.
@@ -141,7 +139,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     },
     {
       method: 'POST', pattern: '/api/worker/assignments/:assignmentId/submit', handler: worker(async (c) => ({ body: assignments.submit(me(c), c.params.assignmentId, await c.body()) })),
-      doc: { summary: 'Submit the deliverable', auth: 'worker', body: submit },
+      doc: { summary: 'Submit the deliverable', auth: 'worker', body: assignments.submitSchema },
     },
     {
       method: 'PATCH', pattern: '/api/worker/me', handler: humanWorker(async (c) => ok(accounts.updateWorkerMe(me(c), await c.body()))),

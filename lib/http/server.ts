@@ -63,8 +63,6 @@ export function createRequestHandler(
     if (!req.complete) req.resume();
     const ms = performance.now() - started;
     record(method, found.pattern ?? 'unmatched', res.statusCode, ms / 1000);
-    const rounded = Math.round(ms * 10) / 10;
-    if (log.request) log.request(method, path, res.statusCode, rounded);
-    else log.info('request', { method, path, status: res.statusCode, ms: rounded });
+    log.request(method, path, res.statusCode, Math.round(ms * 10) / 10);
   };
 }

@@ -121,6 +121,13 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
     }
   }
 
+  // The group's transaction is gone (rolled back): its waiters get the error, the next write begins a new one.
+  function loseGroup(err: unknown) {
+    const g = group;
+    group = null;
+    g?.settle(err);
+  }
+
   function groupedTx<T>(fn: () => T, guarded = true): T {
     if (!group) {
       begin.run();
@@ -137,9 +144,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
       } catch (err) {
         // No savepoint to go back to: the group goes, with every write made in it this turn.
         rollbackQuietly();
-        const g = group;
-        group = null;
-        g?.settle(err);
+        loseGroup(err);
         throw err;
       } finally {
         depth--;
@@ -157,9 +162,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
         release.run();
       } catch {
         // SQLite rolled back the whole transaction (disk full, I/O error): the group is lost.
-        const g = group;
-        group = null;
-        g?.settle(err);
+        loseGroup(err);
       }
       throw err;
     } finally {
