@@ -128,10 +128,11 @@ try {
   cachedData = fs.readFileSync(cacheFile);
 } catch {}
 const script = new vm.Script(source, { filename: file, cachedData });
+const cached = cachedData !== undefined && !script.cachedDataRejected;
 cachedData = undefined;
 const module = { exports: {} };
 script.runInThisContext()(module.exports, createRequire(file), module, file, path.dirname(file));
-if (!fs.existsSync(cacheFile) || script.cachedDataRejected) {
+if (!cached) {
   // A second after start, the functions the start compiled are in the cache too.
   setTimeout(() => {
     try {
