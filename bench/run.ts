@@ -4,7 +4,7 @@
 //   BENCH_SECONDS   length of each throughput run (default 10; a 2 s warm-up comes first)
 //   BENCH_ROUNDS    fan-out rounds (default 100)
 //   BENCH_OFFERS    distinct offers seeded per decision run (default: 25 000 per second of run)
-//   BENCH_ONLY      comma list of phases to run: baseline,http,ws,fanout,memory,startup,full
+//   BENCH_ONLY      comma list of phases to run: baseline,naive,http,ws,fanout,memory,startup,full
 //   BENCH_HUB       the bundled hub to run (default dist/server.mjs)
 //   BENCH_JSON      also write the results to this file
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -27,6 +27,7 @@ const want = (phase: string) => !only || only.has(phase);
 const OFFERS_PER_RUN = Number(process.env.BENCH_OFFERS ?? Math.max(1000, Math.round(25_000 * (SECONDS + WARMUP))));
 // BENCH_HUB: another build of the hub to measure (e.g. one made from an older commit, for a before/after).
 const HUB = process.env.BENCH_HUB ? path.resolve(process.env.BENCH_HUB) : path.join(root, 'dist', 'server.mjs');
+const NAIVE = path.join(root, 'bench', 'naive.mjs');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
@@ -358,14 +359,30 @@ async function startup(args: string[], runs: number, existing = false) {
   return { readyMs: pct(ready, 50), rssMb: pct(rss, 50), runs };
 }
 
+/** The issue's naive server (bench/naive.mjs) on a database seeded as the hub's, loaded the same way. */
+async function naiveRun(synchronous: 'NORMAL' | 'FULL') {
+  const dir = fs.mkdtempSync(path.join(tmp, `naive-${synchronous}-`));
+  const per = Math.ceil(OFFERS_PER_RUN / CONNECTIONS);
+  log(`naive server (${synchronous}): seeding ${per * CONNECTIONS} open tasks, ${WARMUP} s warm-up, ${SECONDS} s measured`);
+  const seed = seedDatabase(path.join(dir, 'valence.db'), { http: [CONNECTIONS, per, 'http'] });
+  const naive = await start([NAIVE], hubEnv(dir, { VALENCE_SYNCHRONOUS: synchronous }), `naive-${synchronous}`);
+  await httpDecisions(naive.url, seed.groups.http, WARMUP);
+  const out = await measured(naive.proc.pid!, () => httpDecisions(naive.url, seed.groups.http, SECONDS));
+  await naive.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+  return out;
+}
+
 /** A hub on a fresh database with offers for an HTTP run and a WebSocket run. */
 async function decisionRuns(synchronous: 'NORMAL' | 'FULL') {
+  const out: Record<string, unknown> = {};
+  if (want('naive')) out.naive = await naiveRun(synchronous);
+  if (synchronous === 'NORMAL' && !want('http') && !want('ws') && !want('fanout')) return out;
   const dir = fs.mkdtempSync(path.join(tmp, `hub-${synchronous}-`));
   const per = Math.ceil(OFFERS_PER_RUN / CONNECTIONS);
   log(`seeding ${per * CONNECTIONS} open tasks with one pending offer each (${synchronous})`);
   const seed = seedDatabase(path.join(dir, 'valence.db'), { http: [CONNECTIONS, per, 'http'], ws: [CONNECTIONS, 0, 'ws'] });
   const hub = await start(hubArgs(`hub-${synchronous}`), hubEnv(dir, { VALENCE_SYNCHRONOUS: synchronous }), `hub-${synchronous}`);
-  const out: Record<string, unknown> = {};
   if (want('http') || synchronous === 'FULL') {
     log(`HTTP accepts (${synchronous}): ${WARMUP} s warm-up, ${SECONDS} s measured`);
     await httpDecisions(hub.url, seed.groups.http, WARMUP);
@@ -410,7 +427,7 @@ if (want('baseline')) {
   results.baseline = await measured(bare.proc.pid!, () => cannon(bare.url, SECONDS));
   await bare.stop();
 }
-results.NORMAL = want('http') || want('ws') || want('fanout') ? await decisionRuns('NORMAL') : {};
+results.NORMAL = want('naive') || want('http') || want('ws') || want('fanout') ? await decisionRuns('NORMAL') : {};
 if (want('memory')) {
   log('memory per connected agent');
   results.memory = await memory([1000, 10_000]);
@@ -420,6 +437,7 @@ if (want('startup')) {
   results.startup = await startup([HUB], 5);
   results.restart = await startup([HUB], 5, true);
   results.startupBare = await startup([path.join(root, 'bench', 'baseline.mjs')], 5);
+  results.startupRef = await startup([NAIVE], 5);
   results.startupTsx = await startup(['--import', 'tsx', 'server.ts'], 1);
 }
 if (want('full')) results.FULL = await decisionRuns('FULL');
@@ -439,8 +457,10 @@ const tp = (name: string, t: (Throughput & { exhausted?: boolean; cpuUs?: number
 tp('bare node:http baseline', results.baseline as Throughput, '');
 const N = results.NORMAL as Record<string, Throughput>;
 const F = (results.FULL ?? {}) as Record<string, Throughput>;
+tp('  reference: naive server (bench/naive.mjs), HTTP, NORMAL', N.naive, '');
 tp('accept over HTTP, NORMAL', N.http, '≥ 0.25 × baseline, p99 < 10 ms');
 tp('accept over WebSocket, NORMAL', N.ws, '');
+tp('  reference: naive server, HTTP, FULL', F.naive, '');
 tp('accept over HTTP, FULL', F.http, '≥ 0.12 × baseline');
 tp('accept over WebSocket, FULL', F.ws, '');
 const fo = N.fanout as unknown as { p50: number; p99: number; firstP50: number; rounds: number } | undefined;
@@ -455,6 +475,8 @@ const rs = results.restart as { readyMs: number; rssMb: number; runs: number } |
 if (rs) rows.push([`  the same on an existing database (a restart, median of ${rs.runs})`, `${f(rs.rssMb, 1)} MB`, `${f(rs.readyMs, 0)} ms`, '', '', '', '', '']);
 const floor = results.startupBare as { readyMs: number; rssMb: number } | undefined;
 if (floor) rows.push(['  floor: bench/baseline.mjs (bare node:http), same measure', `${f(floor.rssMb, 1)} MB`, `${f(floor.readyMs, 0)} ms`, '', '', '', '', '']);
+const ref = results.startupRef as { readyMs: number; rssMb: number } | undefined;
+if (ref) rows.push(['  reference: bench/naive.mjs (plain JS: http + ws + better-sqlite3), same measure', `${f(ref.rssMb, 1)} MB`, `${f(ref.readyMs, 0)} ms`, '', '', '', '', '']);
 const tsx = results.startupTsx as { readyMs: number; rssMb: number } | undefined;
 if (tsx) rows.push(['  for comparison: node --import tsx server.ts', `${f(tsx.rssMb, 1)} MB`, `${f(tsx.readyMs, 0)} ms`, '', '', '', '', '']);
 

@@ -4,11 +4,12 @@ import { accounts } from './accounts.ts';
 import { tasks } from './tasks.ts';
 import { offers } from './offers.ts';
 import { assignments } from './assignments.ts';
+import { nowIso } from './util.ts';
 
 export function createDomain(ctx: Ctx) {
   const insertEvent = ctx.db.prepare(`INSERT INTO events (at, actor, task_id, kind, data) VALUES (?, ?, ?, ?, ?)`);
   const logEvent = (actor: string | null, taskId: string | null, kind: string, data?: unknown) => {
-    insertEvent.run(new Date().toISOString(), actor, taskId, kind, data === undefined ? null : JSON.stringify(data));
+    insertEvent.run(nowIso(), actor, taskId, kind, data === undefined ? null : JSON.stringify(data));
   };
   return {
     accounts: accounts(ctx),

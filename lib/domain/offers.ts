@@ -15,17 +15,23 @@ export const schemas = lazySchemas({
   listOffers: () => z.object({ status: z.enum(['PENDING', 'ACCEPTED', 'DECLINED', 'EXPIRED', 'WITHDRAWN']).optional() }),
 });
 
+/** The decision's read (q.offer), column by column. */
+type OfferRow = [
+  offerRow: number, taskRow: number, taskId: string, workerUserId: string, status: string, expiresAt: string, taskStatus: string,
+  assignmentId: string | null, assignee: string | null, workerId: string | null, disabled: number | null, revokedAt: string | null, maxConcurrent: number,
+];
+
 export type DecisionResult = { ok: true; accept: true; assignmentId: string } | { ok: true; accept: false };
 
 export function offers(ctx: Ctx, logEvent: (actor: string | null, taskId: string | null, kind: string, data?: unknown) => void) {
   const { db } = ctx;
   const q = {
     // Everything the decision needs in one read: the offer, its task, the task's assignment if any,
-    // and whether the offer's worker may still take it.
-    offer: db.prepare(
-      `SELECT o.rowid AS offer_row, t.rowid AS task_row, o.id, o.task_id, o.worker_user_id, o.status, o.reason, o.expires_at, t.status AS task_status,
-              a.id AS assignment_id, a.worker_user_id AS assignee, a.offer_id AS assignment_offer_id,
-              u.id AS worker_id, u.disabled, ap.revoked_at, COALESCE(ap.max_concurrent, 0) AS max_concurrent
+    // and whether the offer's worker may still take it. Rows as arrays (the decision's hot path), read
+    // by destructuring in decideInTx, in this order.
+    offer: db.prepareArrays<OfferRow>(
+      `SELECT o.rowid, t.rowid, o.task_id, o.worker_user_id, o.status, o.expires_at, t.status,
+              a.id, a.worker_user_id, u.id, u.disabled, ap.revoked_at, COALESCE(ap.max_concurrent, 0)
          FROM match_offers o JOIN tasks t ON t.id = o.task_id LEFT JOIN assignments a ON a.task_id = o.task_id
               LEFT JOIN users u ON u.id = o.worker_user_id LEFT JOIN agent_profiles ap ON ap.user_id = o.worker_user_id
         WHERE o.id = ?`,
@@ -61,46 +67,47 @@ export function offers(ctx: Ctx, logEvent: (actor: string | null, taskId: string
    * Every check comes before the first write (db.txChecked): only the expiry mark is written before an error, and that mark is kept.
    */
   function decideInTx(p: Principal, offerId: string, accept: boolean, reason: string | null, now: string) {
-    const o = q.offer.get(offerId);
-    if (!o) return { err: notFound('offer_not_found', 'No offer with this id.') };
-    if (o.worker_user_id !== p.userId) return { err: forbidden('This offer belongs to another worker.') };
+    const row = q.offer.get(offerId);
+    if (!row) return { err: notFound('offer_not_found', 'No offer with this id.') };
+    const [offerRow, taskRow, taskId, workerUserId, status, expiresAt, taskStatus, assignmentId, assignee, workerId, disabled, revokedAt, maxConcurrent] = row;
+    if (workerUserId !== p.userId) return { err: forbidden('This offer belongs to another worker.') };
     // 3. The same decision again: the same answer, so retries are safe.
-    if (accept && o.status === 'ACCEPTED') return { res: { ok: true, accept: true, assignmentId: o.assignment_id } as DecisionResult };
-    if (!accept && o.status === 'DECLINED') return { res: { ok: true, accept: false } as DecisionResult };
+    if (accept && status === 'ACCEPTED') return { res: { ok: true, accept: true, assignmentId } as DecisionResult };
+    if (!accept && status === 'DECLINED') return { res: { ok: true, accept: false } as DecisionResult };
     // 4. Expired, or pending past its expiry (marked now, and the mark is kept).
-    if (o.status === 'EXPIRED' || (o.status === 'PENDING' && o.expires_at <= now)) {
-      if (o.status === 'PENDING') q.expire.run(offerId);
+    if (status === 'EXPIRED' || (status === 'PENDING' && expiresAt <= now)) {
+      if (status === 'PENDING') q.expire.run(offerId);
       return { err: badRequest('offer_expired', 'This offer has expired.') };
     }
     // 5. Someone else already won the task.
-    if (accept && o.assignment_id && o.assignee !== p.userId) {
+    if (accept && assignmentId && assignee !== p.userId) {
       return { err: conflict('task_already_assigned', 'Another worker accepted this task first.') };
     }
     // 6. The task or the offer no longer allows a decision.
-    if (o.task_status === 'CANCELLED' || (o.status === 'PENDING' && o.task_status !== 'OPEN')) {
-      return { err: badRequest('task_not_open', `The task is ${o.task_status}, no longer open.`) };
+    if (taskStatus === 'CANCELLED' || (status === 'PENDING' && taskStatus !== 'OPEN')) {
+      return { err: badRequest('task_not_open', `The task is ${taskStatus}, no longer open.`) };
     }
-    if (o.status !== 'PENDING') return { err: badRequest('offer_not_pending', `This offer is ${o.status}, no longer pending.`) };
+    if (status !== 'PENDING') return { err: badRequest('offer_not_pending', `This offer is ${status}, no longer pending.`) };
     if (!accept) {
-      q.decide.run('DECLINED', reason, now, o.offer_row);
-      logEvent(p.userId, o.task_id, 'offer_declined', { offerId });
+      q.decide.run('DECLINED', reason, now, offerRow);
+      logEvent(p.userId, taskId, 'offer_declined', { offerId });
       return { res: { ok: true, accept: false } as DecisionResult };
     }
     // 7. Still eligible?
     // (the offer's worker is p, checked above; the read brought its account and profile along)
-    if (!o.worker_id || o.disabled || o.revoked_at) return { err: new AppError(403, 'not_eligible', 'This worker can no longer take offers.') };
-    if (o.max_concurrent > 0 && Number(q.openCount.get(p.userId)!.n) >= o.max_concurrent) {
-      return { err: new AppError(403, 'not_eligible', `This worker already has ${o.max_concurrent} open assignments, its maxConcurrent.`) };
+    if (!workerId || disabled || revokedAt) return { err: new AppError(403, 'not_eligible', 'This worker can no longer take offers.') };
+    if (maxConcurrent > 0 && Number(q.openCount.get(p.userId)!.n) >= maxConcurrent) {
+      return { err: new AppError(403, 'not_eligible', `This worker already has ${maxConcurrent} open assignments, its maxConcurrent.`) };
     }
     // 9. Accept: the assignment (task_id is UNIQUE, so a second winner is impossible), then the rest.
-    const assignmentId = newId();
-    q.insertAssignment.run(assignmentId, o.task_id, p.userId, offerId, now, now);
-    q.decide.run('ACCEPTED', reason, now, o.offer_row);
-    q.assignTask.run(now, o.task_row);
-    const withdrawn = q.otherPending.all(o.task_id, offerId);
-    if (withdrawn.length) q.withdrawOthers.run(now, o.task_id, offerId);
-    logEvent(p.userId, o.task_id, 'offer_accepted', { offerId, assignmentId });
-    return { res: { ok: true, accept: true, assignmentId } as DecisionResult, withdrawn, taskId: o.task_id as string };
+    const newAssignmentId = newId();
+    q.insertAssignment.run(newAssignmentId, taskId, p.userId, offerId, now, now);
+    q.decide.run('ACCEPTED', reason, now, offerRow);
+    q.assignTask.run(now, taskRow);
+    const withdrawn = q.otherPending.all(taskId, offerId);
+    if (withdrawn.length) q.withdrawOthers.run(now, taskId, offerId);
+    logEvent(p.userId, taskId, 'offer_accepted', { offerId, assignmentId: newAssignmentId });
+    return { res: { ok: true, accept: true, assignmentId: newAssignmentId } as DecisionResult, withdrawn, taskId };
   }
 
   return {

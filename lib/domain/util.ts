@@ -28,7 +28,7 @@ export function newId(): string {
   return stamp + pool.toString('base64url', poolAt - 12, poolAt);
 }
 
-export const nowIso = (): string => new Date().toISOString();
+export { nowIso } from '../clock.ts';
 
 /** Compares a secret someone sent with the expected one in constant time (both hashed to one length first). */
 export function sameSecret(given: string, expected: string): boolean {

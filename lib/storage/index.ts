@@ -20,6 +20,12 @@ export interface Database {
   readonly driver: 'better-sqlite3' | 'node:sqlite';
   readonly path: string;
   prepare<R = Row>(sql: string): Statement<R>;
+  /**
+   * prepare() for a statement whose rows come back as arrays, in the order of the SELECT list. For hot
+   * reads only: building a row object costs more than the lookup itself (the decision's read of 16
+   * columns: 18 µs as objects, 12 µs as arrays).
+   */
+  prepareArrays<R extends unknown[]>(sql: string): Statement<R>;
   exec(sql: string): void;
   /**
    * Runs fn inside one write transaction; nested calls join the outer one. Never await inside fn.
@@ -54,8 +60,15 @@ export interface OpenOptions {
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined';
 
+interface RawStatement extends Statement {
+  /** better-sqlite3 */
+  raw?(on: boolean): unknown;
+  /** node:sqlite */
+  setReturnArrays?(on: boolean): void;
+}
+
 interface RawDb {
-  prepare(sql: string): Statement;
+  prepare(sql: string): RawStatement;
   exec(sql: string): void;
   close(): void;
 }
@@ -174,6 +187,12 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
     driver,
     path: file,
     prepare: <R = Row>(sql: string) => raw.prepare(sql) as unknown as Statement<R>,
+    prepareArrays<R extends unknown[]>(sql: string) {
+      const st = raw.prepare(sql);
+      if (st.raw) st.raw(true);
+      else st.setReturnArrays!(true);
+      return st as unknown as Statement<R>;
+    },
     exec: (sql) => raw.exec(sql),
     tx<T>(fn: () => T): T {
       if (depth > 0) return fn();
