@@ -5,7 +5,7 @@
 //   BENCH_ROUNDS    fan-out rounds (default 100)
 //   BENCH_OFFERS    distinct offers seeded per decision run (default: 25 000 per second of run)
 //   BENCH_ONLY      comma list of phases to run: baseline,naive,http,ws,fanout,memory,startup,full
-//   BENCH_HUB       the bundled hub to run (default dist/server.mjs)
+//   BENCH_HUB       the bundled hub to run (default dist/server.cjs)
 //   BENCH_JSON      also write the results to this file
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,7 +26,7 @@ const want = (phase: string) => !only || only.has(phase);
 // Enough distinct offers for 25 000 decisions a second (more than twice what the hub does here).
 const OFFERS_PER_RUN = Number(process.env.BENCH_OFFERS ?? Math.max(1000, Math.round(25_000 * (SECONDS + WARMUP))));
 // BENCH_HUB: another build of the hub to measure (e.g. one made from an older commit, for a before/after).
-const HUB = process.env.BENCH_HUB ? path.resolve(process.env.BENCH_HUB) : path.join(root, 'dist', 'server.mjs');
+const HUB = process.env.BENCH_HUB ? path.resolve(process.env.BENCH_HUB) : path.join(root, 'dist', 'server.cjs');
 const NAIVE = path.join(root, 'bench', 'naive.mjs');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -415,7 +415,7 @@ async function decisionRuns(synchronous: 'NORMAL' | 'FULL') {
 }
 
 // ---- the run ----
-if (!fs.existsSync(HUB)) throw new Error('dist/server.mjs is missing: run npm run build (npm ci does it)');
+if (!fs.existsSync(HUB)) throw new Error('dist/server.cjs is missing: run npm run build (npm ci does it)');
 const t0 = Date.now();
 const loadBefore = os.loadavg();
 const results: Record<string, unknown> = { machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, at: new Date().toISOString() } };

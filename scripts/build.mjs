@@ -5,7 +5,8 @@
 // is newer than the bundle). Deno and the tests keep running the TypeScript directly.
 //
 //   dist/hub.cjs          the bundle: CommonJS, wrapped in one function (exports, require, module, __filename, __dirname)
-//   dist/server.mjs       what `npm start` runs: compiles dist/hub.cjs with the code cache and calls it
+//   dist/server.cjs       what `npm start` runs: compiles dist/hub.cjs with the code cache and calls it
+//                         (CommonJS: an ES module entry would start Node's ES module loader, 10-12 ms a start)
 //   dist/hub.cjs.*.cache  the code cache, named after the bundle's SHA-1; made by a first start of the
 //                         hub on a throwaway database right after the build (and by any start that finds none)
 //
@@ -20,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
 const bundle = path.join(dist, 'hub.cjs');
-const loader = path.join(dist, 'server.mjs');
+const loader = path.join(dist, 'server.cjs');
 const quiet = process.argv.includes('--quiet');
 
 function newest(dir, acc = { t: 0 }) {
@@ -99,7 +100,7 @@ await esbuild.build({
   legalComments: 'none',
   logLevel: 'warning',
   plugins: [keepModuleUrl, englishOnly],
-  // The whole bundle is one function expression, which dist/server.mjs compiles with vm.Script.
+  // The whole bundle is one function expression, which dist/server.cjs compiles with vm.Script.
   banner: {
     js: [
       '(function (exports, require, module, __filename, __dirname) {',
@@ -113,14 +114,13 @@ await esbuild.build({
 
 // The loader. A cache V8 rejects (another Node, other flags) is made again by the next start.
 fs.writeFileSync(loader, `// Made by scripts/build.mjs: runs dist/hub.cjs, compiled from its V8 code cache when there is one.
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import vm from 'node:vm';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+'use strict';
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+const vm = require('node:vm');
 
-const file = fileURLToPath(new URL('./hub.cjs', import.meta.url));
+const file = path.join(__dirname, 'hub.cjs');
 const source = fs.readFileSync(file, 'utf8');
 const cacheFile = \`\${file}.\${crypto.createHash('sha1').update(source).digest('hex').slice(0, 16)}.cache\`;
 let cachedData;
@@ -130,8 +130,8 @@ try {
 const script = new vm.Script(source, { filename: file, cachedData });
 const cached = cachedData !== undefined && !script.cachedDataRejected;
 cachedData = undefined;
-const module = { exports: {} };
-script.runInThisContext()(module.exports, createRequire(file), module, file, path.dirname(file));
+const hub = { exports: {} };
+script.runInThisContext()(hub.exports, require, hub, file, __dirname);
 if (!cached) {
   // A second after start, the functions the start compiled are in the cache too.
   setTimeout(() => {
@@ -146,10 +146,11 @@ if (!cached) {
 }
 `);
 
-// Old caches go; a first start on a throwaway database makes the new one.
+// The loader of earlier builds (an ES module) and old caches go; a first start on a throwaway database makes the new one.
+fs.rmSync(path.join(dist, 'server.mjs'), { force: true });
 for (const f of fs.readdirSync(dist)) if (f.startsWith('hub.cjs.') && f.endsWith('.cache')) fs.rmSync(path.join(dist, f));
 const made = await warmCache();
-if (!quiet) process.stderr.write(`built dist/hub.cjs and dist/server.mjs in ${Date.now() - started} ms${made ? ', with a code cache' : ''}\n`);
+if (!quiet) process.stderr.write(`built dist/hub.cjs and dist/server.cjs in ${Date.now() - started} ms${made ? ', with a code cache' : ''}\n`);
 
 /** Starts the built hub on a throwaway database until it has written its code cache (at most 20 s). */
 async function warmCache() {

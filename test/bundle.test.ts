@@ -1,4 +1,4 @@
-// What `npm start` runs: dist/server.mjs, the loader scripts/build.mjs writes, compiling the bundle
+// What `npm start` runs: dist/server.cjs, the loader scripts/build.mjs writes, compiling the bundle
 // dist/hub.cjs from its V8 code cache. Always run by Node (the bundle loads better-sqlite3), also
 // when the suite itself runs under Deno.
 import { after, before, test } from 'node:test';
@@ -30,12 +30,15 @@ test('the build leaves the bundle, its loader, and a code cache named after the 
   const caches = fs.readdirSync(dist).filter((f) => f.endsWith('.cache'));
   assert.deepEqual(caches, [`hub.cjs.${sha}.cache`]);
   assert.ok(fs.statSync(path.join(dist, caches[0])).size > 10_000, 'the cache holds compiled code');
+  // The loader is CommonJS (an ES module entry starts Node's ES module loader); earlier builds' one is gone.
+  assert.match(fs.readFileSync(path.join(dist, 'server.cjs'), 'utf8'), /require\('node:vm'\)/);
+  assert.equal(fs.existsSync(path.join(dist, 'server.mjs')), false);
 });
 
 test('the bundle runs the hub: listening line, a registration, a decline, and a clean stop', async () => {
   const dir = tempDir('valence-bundle-');
   dirs.push(dir);
-  const hub = await spawnServer({ VALENCE_DB: path.join(dir, 'valence.db') }, [], [node, [path.join(dist, 'server.mjs')]]);
+  const hub = await spawnServer({ VALENCE_DB: path.join(dir, 'valence.db') }, [], [node, [path.join(dist, 'server.cjs')]]);
   try {
     const health = await request(hub.url, 'GET', '/healthz');
     assert.equal(health.status, 200);
@@ -57,7 +60,7 @@ test('the bundle runs the hub: listening line, a registration, a decline, and a 
 });
 
 test('the bundle takes the commands too: --help', () => {
-  const out = execFileSync(node, [path.join(dist, 'server.mjs'), '--help'], { cwd: root }).toString();
+  const out = execFileSync(node, [path.join(dist, 'server.cjs'), '--help'], { cwd: root }).toString();
   assert.match(out, /^valence — the hub: HTTP API and agent gateway\./);
   assert.match(out, /create-admin --email E --name N/);
 });
