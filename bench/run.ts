@@ -73,11 +73,13 @@ interface Child {
 }
 
 /** Starts a program and waits for its listening line (stdout goes to a file, as under a service manager). */
-async function start(args: string[], env: Record<string, string>, name: string, timeoutMs = 15_000): Promise<Child> {
+/** env: added to this process's environment; a variable given as undefined is removed. */
+async function start(args: string[], env: Record<string, string | undefined>, name: string, timeoutMs = 15_000): Promise<Child> {
   const outFile = path.join(tmp, `${name}.log`);
   const fd = fs.openSync(outFile, 'w');
   const t0 = performance.now();
-  const proc = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', fd, 'inherit'] });
+  const merged = Object.fromEntries(Object.entries({ ...process.env, ...env }).filter((e): e is [string, string] => e[1] !== undefined));
+  const proc = spawn(process.execPath, args, { cwd: root, env: merged, stdio: ['ignore', fd, 'inherit'] });
   fs.closeSync(fd);
   children.add(proc);
   const deadline = Date.now() + timeoutMs;
@@ -110,7 +112,7 @@ async function start(args: string[], env: Record<string, string>, name: string, 
 const PROFILE = process.env.BENCH_PROFILE ? path.resolve(process.env.BENCH_PROFILE) : '';
 const hubArgs = (name: string) => (PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`, `--cpu-prof-name=${name}.cpuprofile`, HUB] : [HUB]);
 
-function hubEnv(dir: string, extra: Record<string, string> = {}) {
+function hubEnv(dir: string, extra: Record<string, string | undefined> = {}) {
   return { VALENCE_DB: path.join(dir, 'valence.db'), HOST: '127.0.0.1', PORT: '0', AGENT_WS_PORT: '0', ...extra };
 }
 
@@ -340,15 +342,18 @@ async function memory(counts: number[]) {
   return { baseMb: base / 1024, points: out };
 }
 
-/** Spawn to listening, `runs` times: each on an empty directory (a first start, which creates the database), or with `existing` all on one database made by an untimed first start (a restart). */
-async function startup(args: string[], runs: number, existing = false) {
+/**
+ * Spawn to listening, `runs` times: each on an empty directory (a first start, which creates the database), or with `existing` all on one database made by an untimed first start (a restart).
+ * env: as for start(); the start-up phase removes NODE_EXTRA_CA_CERTS (see below).
+ */
+async function startup(args: string[], runs: number, existing = false, env: Record<string, string | undefined> = {}) {
   const ready: number[] = [];
   const rss: number[] = [];
   const kept = fs.mkdtempSync(path.join(tmp, 'start-'));
-  if (existing) await (await start(args, hubEnv(kept), 'hub-start-first')).stop();
+  if (existing) await (await start(args, hubEnv(kept, env), 'hub-start-first')).stop();
   for (let i = 0; i < runs; i++) {
     const dir = existing ? kept : fs.mkdtempSync(path.join(tmp, 'start-'));
-    const hub = await start(args, hubEnv(dir), `hub-start-${i}`);
+    const hub = await start(args, hubEnv(dir, env), `hub-start-${i}`);
     ready.push(hub.readyMs);
     await sleep(1000);
     rss.push(rssKb(hub.proc.pid!) / 1024);
@@ -433,12 +438,24 @@ if (want('memory')) {
   results.memory = await memory([1000, 10_000]);
 }
 if (want('startup')) {
+  // With NODE_EXTRA_CA_CERTS set, Node reads and parses that file of certificates while it boots,
+  // before any program code runs (Debian's bundle of about 140: 80-90 ms on this machine, the same for
+  // every program). The hub makes no outgoing TLS connection and does not use them. The start-up rows
+  // are measured as Node starts by default, without it; when this environment sets it, the hub and the
+  // floor are measured with it too.
+  const caFile = process.env.NODE_EXTRA_CA_CERTS;
+  const plain = caFile ? { NODE_EXTRA_CA_CERTS: undefined } : {};
   log('start-up: spawn to listening, idle RSS (5 fresh starts of what npm start runs)');
-  results.startup = await startup([HUB], 5);
-  results.restart = await startup([HUB], 5, true);
-  results.startupBare = await startup([path.join(root, 'bench', 'baseline.mjs')], 5);
-  results.startupRef = await startup([NAIVE], 5);
-  results.startupTsx = await startup(['--import', 'tsx', 'server.ts'], 1);
+  results.startup = await startup([HUB], 5, false, plain);
+  results.restart = await startup([HUB], 5, true, plain);
+  results.startupBare = await startup([path.join(root, 'bench', 'baseline.mjs')], 5, false, plain);
+  results.startupRef = await startup([NAIVE], 5, false, plain);
+  results.startupTsx = await startup(['--import', 'tsx', 'server.ts'], 1, false, plain);
+  if (caFile) {
+    log(`start-up again with this environment's NODE_EXTRA_CA_CERTS=${caFile}`);
+    results.startupCa = { ...(await startup([HUB], 5)), caFile };
+    results.startupBareCa = await startup([path.join(root, 'bench', 'baseline.mjs')], 5);
+  }
 }
 if (want('full')) results.FULL = await decisionRuns('FULL');
 
@@ -470,7 +487,9 @@ if (fb) rows.push(['  floor: bare ws broadcast to 1000 sockets, same measure', `
 const mem = results.memory as { baseMb: number; points: { n: number; kbPerAgent: number; rssMb: number }[] } | undefined;
 for (const p of mem?.points ?? []) rows.push([`memory per connected agent at ${p.n}`, `${f(p.kbPerAgent, 1)} KB`, `RSS ${f(p.rssMb, 1)} MB`, '', '', '', '', p.n >= 10_000 ? '≤ 10 KB' : '']);
 const st = results.startup as { readyMs: number; rssMb: number; runs: number } | undefined;
-if (st) rows.push([`idle RSS / spawn to listening (npm start, new database, median of ${st.runs})`, `${f(st.rssMb, 1)} MB`, `${f(st.readyMs, 0)} ms`, '', '', '', '', '≤ 64 MB, ≤ 150 ms']);
+const ca = results.startupCa as { readyMs: number; rssMb: number; runs: number; caFile: string } | undefined;
+const plainNote = ca ? ', NODE_EXTRA_CA_CERTS unset' : '';
+if (st) rows.push([`idle RSS / spawn to listening (npm start, new database, median of ${st.runs}${plainNote})`, `${f(st.rssMb, 1)} MB`, `${f(st.readyMs, 0)} ms`, '', '', '', '', '≤ 64 MB, ≤ 150 ms']);
 const rs = results.restart as { readyMs: number; rssMb: number; runs: number } | undefined;
 if (rs) rows.push([`  the same on an existing database (a restart, median of ${rs.runs})`, `${f(rs.rssMb, 1)} MB`, `${f(rs.readyMs, 0)} ms`, '', '', '', '', '']);
 const floor = results.startupBare as { readyMs: number; rssMb: number } | undefined;
@@ -479,6 +498,9 @@ const ref = results.startupRef as { readyMs: number; rssMb: number } | undefined
 if (ref) rows.push(['  reference: bench/naive.mjs (plain JS: http + ws + better-sqlite3), same measure', `${f(ref.rssMb, 1)} MB`, `${f(ref.readyMs, 0)} ms`, '', '', '', '', '']);
 const tsx = results.startupTsx as { readyMs: number; rssMb: number } | undefined;
 if (tsx) rows.push(['  for comparison: node --import tsx server.ts', `${f(tsx.rssMb, 1)} MB`, `${f(tsx.readyMs, 0)} ms`, '', '', '', '', '']);
+if (ca) rows.push([`npm start with this environment's NODE_EXTRA_CA_CERTS=${ca.caFile} (median of ${ca.runs})`, `${f(ca.rssMb, 1)} MB`, `${f(ca.readyMs, 0)} ms`, '', '', '', '', '']);
+const floorCa = results.startupBareCa as { readyMs: number; rssMb: number } | undefined;
+if (floorCa) rows.push(['  floor: bench/baseline.mjs, the same way', `${f(floorCa.rssMb, 1)} MB`, `${f(floorCa.readyMs, 0)} ms`, '', '', '', '', '']);
 
 const head = ['measure', 'throughput / size', 'p50', 'p99', 'ratio', 'server CPU per request', 'CPU ratio', 'target'];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
