@@ -49,53 +49,66 @@ export interface Route {
 }
 
 interface CompiledRoute extends Route {
-  parts: string[];
+  /** The path's literal segments, by position (position 0 is the empty one before the first slash). */
+  literals: [number, string][];
+  /** The parameters' names, by position. */
+  names: [number, string][];
 }
 
 const MAX_ID = 128;
 
 /** Compiles a route table; matching returns the handler and params, or the allowed methods for a path. */
 export function compileRoutes(routes: Route[]) {
-  const compiled: CompiledRoute[] = routes.map((r) => ({ ...r, parts: r.pattern.split('/').slice(1) }));
-  // Exact paths are looked up in a map; patterns with parameters are tried in order.
-  const exact = new Map<string, Map<string, Handler>>();
-  const patterned = compiled.filter((r) => r.parts.some((p) => p.startsWith(':')));
-  for (const r of compiled) {
-    if (patterned.includes(r)) continue;
-    if (!exact.has(r.pattern)) exact.set(r.pattern, new Map());
-    exact.get(r.pattern)!.set(r.method, r.handler);
+  // Exact paths are looked up in a map; patterns with parameters are tried in table order among those
+  // with as many segments, their literal segments compared before any parameter is decoded.
+  const exact = new Map<string, { pattern: string; byMethod: Map<string, Handler> }>();
+  const bySegments = new Map<number, CompiledRoute[]>();
+  for (const r of routes) {
+    const parts = r.pattern.split('/');
+    if (!parts.some((p) => p.startsWith(':'))) {
+      if (!exact.has(r.pattern)) exact.set(r.pattern, { pattern: r.pattern, byMethod: new Map() });
+      exact.get(r.pattern)!.byMethod.set(r.method, r.handler);
+      continue;
+    }
+    const c: CompiledRoute = { ...r, literals: [], names: [] };
+    parts.forEach((p, i) => (p.startsWith(':') ? c.names.push([i, p.slice(1)]) : c.literals.push([i, p])));
+    if (!bySegments.has(parts.length)) bySegments.set(parts.length, []);
+    bySegments.get(parts.length)!.push(c);
   }
-  return function match(method: string, path: string): { handler?: Handler; pattern?: string; params: Record<string, string>; allow?: string[] } {
-    const byMethod = exact.get(path);
-    if (byMethod) {
-      const h = byMethod.get(method) ?? (method === 'HEAD' ? byMethod.get('GET') : undefined);
-      return h ? { handler: h, pattern: path, params: {} } : { params: {}, allow: [...byMethod.keys()] };
-    }
-    const segs = path.split('/').slice(1);
-    const allow: string[] = [];
-    for (const r of patterned) {
-      if (r.parts.length !== segs.length) continue;
-      const params: Record<string, string> = {};
-      let ok = true;
-      for (let i = 0; i < segs.length && ok; i++) {
-        const p = r.parts[i];
-        if (p.startsWith(':')) {
-          let v: string;
-          try {
-            v = decodeURIComponent(segs[i]);
-          } catch {
-            v = '';
-          }
-          // An id that is not an id still reaches the handler, which answers 404 with the resource's code.
-          params[p.slice(1)] = v.length > MAX_ID ? '' : v;
-          if (segs[i] === '') ok = false;
-        } else if (p !== segs[i]) ok = false;
+  const samePath = (r: CompiledRoute, segs: string[]) => {
+    for (const [i, lit] of r.literals) if (segs[i] !== lit) return false;
+    for (const [i] of r.names) if (segs[i] === '') return false;
+    return true;
+  };
+  const paramsOf = (r: CompiledRoute, segs: string[]) => {
+    const params: Record<string, string> = {};
+    for (const [i, name] of r.names) {
+      let v: string;
+      try {
+        v = decodeURIComponent(segs[i]);
+      } catch {
+        v = '';
       }
-      if (!ok) continue;
-      if (r.method === method || (method === 'HEAD' && r.method === 'GET')) return { handler: r.handler, pattern: r.pattern, params };
-      allow.push(r.method);
+      // An id that is not an id still reaches the handler, which answers 404 with the resource's code.
+      params[name] = v.length > MAX_ID ? '' : v;
     }
-    return { params: {}, allow: allow.length ? allow : undefined };
+    return params;
+  };
+  return function match(method: string, path: string): { handler?: Handler; pattern?: string; params: Record<string, string>; allow?: string[] } {
+    const e = exact.get(path);
+    if (e) {
+      const h = e.byMethod.get(method) ?? (method === 'HEAD' ? e.byMethod.get('GET') : undefined);
+      // The table's own pattern string, not the request's copy of it: /metrics counts by it.
+      return h ? { handler: h, pattern: e.pattern, params: {} } : { params: {}, allow: [...e.byMethod.keys()] };
+    }
+    const segs = path.split('/');
+    let allow: string[] | undefined;
+    for (const r of bySegments.get(segs.length) ?? []) {
+      if (!samePath(r, segs)) continue;
+      if (r.method === method || (method === 'HEAD' && r.method === 'GET')) return { handler: r.handler, pattern: r.pattern, params: paramsOf(r, segs) };
+      (allow ??= []).push(r.method);
+    }
+    return { params: {}, allow };
   };
 }
 
