@@ -48,20 +48,22 @@ for (const G of (process.argv.slice(2).length ? process.argv.slice(2) : ['1', '1
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** Wraps db.prepare so that every run/get/all of a statement adds its time to `into` (keyed by the SQL's start). */
+/** Wraps db.prepare and db.prepareArrays so that every run/get/all of a statement adds its time to `into` (keyed by the SQL's start). */
 function timeStatements(db: ReturnType<typeof openDatabase>, into: Map<string, number>) {
-  const prepare = db.prepare.bind(db);
-  (db as { prepare: unknown }).prepare = (sql: string) => {
-    const st = prepare(sql) as unknown as Record<'run' | 'get' | 'all', (...a: unknown[]) => unknown>;
-    const key = sql.replace(/\s+/g, ' ').slice(0, 60);
-    const timed = (m: 'run' | 'get' | 'all') => (...a: unknown[]) => {
-      const t = performance.now();
-      try {
-        return st[m](...a);
-      } finally {
-        into.set(key, (into.get(key) ?? 0) + performance.now() - t);
-      }
+  for (const name of ['prepare', 'prepareArrays'] as const) {
+    const prepare = db[name].bind(db) as (sql: string) => unknown;
+    (db as unknown as Record<string, unknown>)[name] = (sql: string) => {
+      const st = prepare(sql) as Record<'run' | 'get' | 'all', (...a: unknown[]) => unknown>;
+      const key = sql.replace(/\s+/g, ' ').slice(0, 60);
+      const timed = (m: 'run' | 'get' | 'all') => (...a: unknown[]) => {
+        const t = performance.now();
+        try {
+          return st[m](...a);
+        } finally {
+          into.set(key, (into.get(key) ?? 0) + performance.now() - t);
+        }
+      };
+      return { run: timed('run'), get: timed('get'), all: timed('all') };
     };
-    return { run: timed('run'), get: timed('get'), all: timed('all') };
-  };
+  }
 }
