@@ -108,9 +108,24 @@ async function start(args: string[], env: Record<string, string | undefined>, na
   }
 }
 
-// BENCH_PROFILE=DIR: the hubs of the decision runs write a V8 CPU profile there (node --cpu-prof).
+// BENCH_PROFILE=DIR: the hubs of the decision and fan-out runs write V8 CPU profiles there (node --cpu-prof):
+// DIR/NAME.cpuprofile for the main thread, DIR/NAME-thread-N.cpuprofile for a worker thread (the
+// checkpoints). Each hub writes into a directory of its own, named after it at the end of the run.
 const PROFILE = process.env.BENCH_PROFILE ? path.resolve(process.env.BENCH_PROFILE) : '';
-const hubArgs = (name: string) => (PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`, `--cpu-prof-name=${name}.cpuprofile`, HUB] : [HUB]);
+const hubArgs = (name: string) => (PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(PROFILE, name)}`, HUB] : [HUB]);
+
+/** Node names profiles CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile; thread 0 is the main thread. */
+function nameProfiles() {
+  for (const name of fs.existsSync(PROFILE) ? fs.readdirSync(PROFILE) : []) {
+    const dir = path.join(PROFILE, name);
+    if (!fs.statSync(dir).isDirectory()) continue;
+    for (const f of fs.readdirSync(dir)) {
+      const thread = f.split('.')[4];
+      fs.renameSync(path.join(dir, f), path.join(PROFILE, thread === '0' ? `${name}.cpuprofile` : `${name}-thread-${thread}.cpuprofile`));
+    }
+    fs.rmdirSync(dir);
+  }
+}
 
 function hubEnv(dir: string, extra: Record<string, string | undefined> = {}) {
   return { VALENCE_DB: path.join(dir, 'valence.db'), HOST: '127.0.0.1', PORT: '0', AGENT_WS_PORT: '0', ...extra };
@@ -378,11 +393,9 @@ async function naiveRun(synchronous: 'NORMAL' | 'FULL') {
   return out;
 }
 
-/** A hub on a fresh database with offers for an HTTP run and a WebSocket run. */
-async function decisionRuns(synchronous: 'NORMAL' | 'FULL') {
+/** The hub on a fresh database seeded with offers: the HTTP run, then the WebSocket run. */
+async function hubDecisions(synchronous: 'NORMAL' | 'FULL') {
   const out: Record<string, unknown> = {};
-  if (want('naive')) out.naive = await naiveRun(synchronous);
-  if (synchronous === 'NORMAL' && !want('http') && !want('ws') && !want('fanout')) return out;
   const dir = fs.mkdtempSync(path.join(tmp, `hub-${synchronous}-`));
   const per = Math.ceil(OFFERS_PER_RUN / CONNECTIONS);
   log(`seeding ${per * CONNECTIONS} open tasks with one pending offer each (${synchronous})`);
@@ -405,6 +418,14 @@ async function decisionRuns(synchronous: 'NORMAL' | 'FULL') {
     for (const ws of socks) ws.terminate();
   }
   await hub.stop();
+  return out;
+}
+
+/** The naive server, the hub's decisions, and (NORMAL) the fan-out, each on fresh databases. */
+async function decisionRuns(synchronous: 'NORMAL' | 'FULL') {
+  const out: Record<string, unknown> = {};
+  if (want('naive')) out.naive = await naiveRun(synchronous);
+  if (synchronous === 'FULL' || want('http') || want('ws')) Object.assign(out, await hubDecisions(synchronous));
   if (synchronous === 'NORMAL' && want('fanout')) {
     // Its own hub: 1000 agents and the offers the rounds make, not the 600 000 offers decided above.
     const fdir = fs.mkdtempSync(path.join(tmp, 'hub-fanout-'));
@@ -458,6 +479,8 @@ if (want('startup')) {
   }
 }
 if (want('full')) results.FULL = await decisionRuns('FULL');
+
+if (PROFILE) nameProfiles();
 
 // ---- the table ----
 const base = (results.baseline as Throughput | undefined)?.rps;
