@@ -243,6 +243,22 @@ describe('bad input', () => {
     }
   });
 
+  test('paths: an empty id is no route (404 not_found), a percent-encoded id names its resource, HEAD is answered as GET without a body', async () => {
+    const empty = await hub.api('POST', '/api/agent/v1/offers//decision', { key: agent.apiKey, body: { accept: true } });
+    assertCleanError(empty, 404, 'not_found', 'an empty offer id');
+    const encoded = [...taskId].map((ch) => '%' + ch.charCodeAt(0).toString(16).padStart(2, '0')).join('');
+    const view = await hub.api('GET', `/api/buyer/tasks/${encoded}`, { key: buyer.apiKey });
+    assert.equal(view.status, 200, view.text);
+    assert.equal(view.body.task.id, taskId);
+    const head = await hub.api('HEAD', `/api/buyer/tasks/${taskId}`, { key: buyer.apiKey });
+    assert.equal(head.status, 200);
+    assert.equal(head.text, '');
+    assert.match(head.headers.get('content-type') ?? '', /^application\/json/);
+    // A path with more segments than any route, and one that differs only in a literal segment.
+    assertCleanError(await hub.api('GET', `/api/buyer/tasks/${taskId}/x/y`, { key: buyer.apiKey }), 404, 'not_found', 'too many segments');
+    assertCleanError(await hub.api('POST', `/api/agent/v1/offers/${offerId}/decisions`, { key: agent.apiKey, body: { accept: true } }), 404, 'not_found', 'a misspelt literal segment');
+  });
+
   test('every route still answers: GET /healthz → 200', async () => {
     const res = await hub.api('GET', '/healthz');
     assert.equal(res.status, 200, res.text);

@@ -28,15 +28,15 @@ export function createMetrics(db: Database, connected: () => { agents: number; s
     record(method, route, status, seconds) {
       let byMethod = index.get(route);
       if (!byMethod) index.set(route, (byMethod = new Map()));
-      let byStatus = byMethod.get(method);
-      if (!byStatus) byMethod.set(method, (byStatus = new Map()));
-      const m = byStatus.get(status);
+      let counters = byMethod.get(method);
+      if (!counters) byMethod.set(method, (counters = new Map()));
+      const m = counters.get(status);
       if (m) {
         m.count++;
         m.seconds += seconds;
       } else {
         const fresh = { method, route, status, count: 1, seconds };
-        byStatus.set(status, fresh);
+        counters.set(status, fresh);
         requests.push(fresh);
       }
     },
