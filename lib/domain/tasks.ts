@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { badRequest, notFound } from '../errors.ts';
 import { blankIsNull, type Ctx, lazySchemas, parseInput, type Principal } from './context.ts';
 import { newId, nowIso } from './util.ts';
-import { ASSIGNMENT_SELECT, assignmentView, offerMessage, offerStatus, pendingOfferFrame, taskBrief, taskView } from './views.ts';
+import { ASSIGNMENT_SELECT, assignmentView, offerMessageParts, offerStatus, pendingOfferFrameText, taskBrief, taskView } from './views.ts';
 import type { Row } from '../storage/index.ts';
 
 const deadline = () =>
@@ -200,16 +200,13 @@ export function tasks(ctx: Ctx, logEvent: (actor: string | null, taskId: string 
         const at = new Date();
         const createdAt = at.toISOString();
         const expiresAt = new Date(at.getTime() + t.offer_ttl_seconds * 1000).toISOString();
-        const task = taskBrief({ ...t, task_id: t.id });
-        const made = ranked.map((c) => {
-          const offerId = newId();
-          const message = offerMessage(t as never, offerId, expiresAt);
-          return { offerId, workerUserId: c.user_id, message };
-        });
+        const parts = offerMessageParts(t as never, expiresAt);
+        const frameText = pendingOfferFrameText(taskBrief({ ...t, task_id: t.id }), parts, expiresAt);
+        const made = ranked.map((c) => ({ offerId: newId(), workerUserId: c.user_id }));
         // Every frame is made before the first is sent, so that the sends go out back to back.
-        const frames = made.map((o) => JSON.stringify(pendingOfferFrame({ id: o.offerId, message: o.message, expires_at: expiresAt }, task)));
+        const frames = made.map((o) => frameText(o.offerId));
         const delivered = made.map((o, i) => notifier.push(o.workerUserId, frames[i]));
-        for (const o of made) q.insertOffer.run(o.offerId, id, o.workerUserId, o.message, createdAt, expiresAt);
+        for (const o of made) q.insertOffer.run(o.offerId, id, o.workerUserId, parts[0] + o.offerId + parts[1], createdAt, expiresAt);
         if (made.length) q.touchOffered.run(createdAt, id, createdAt);
         logEvent(p.userId, id, 'task_matched', { offers: made.length });
         return made.map((o, i) => ({ offerId: o.offerId, workerUserId: o.workerUserId, delivered: delivered[i] }));
