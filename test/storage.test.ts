@@ -85,3 +85,51 @@ test('grouped writes: one turn commits together; a failing tx undoes only itself
   other.close();
   db.close();
 });
+
+test('afterCommit: grouped, it runs once the group is committed and its rows are visible, never for a rolled-back tx or a lost group', async () => {
+  const file = path.join(dir, 'after-commit.db');
+  const db = openDatabase(file, { group: true });
+  const other = openDatabase(file, { migrate: false });
+  const insert = db.prepare(`INSERT INTO users (id, role, name, created_at) VALUES (?, 'BUYER', ?, '2026-01-01T00:00:00.000Z')`);
+  const visible = (id: string) => other.prepare(`SELECT COUNT(*) AS n FROM users WHERE id = ?`).get(id)!.n === 1;
+  const ran: string[] = [];
+
+  db.afterCommit(() => ran.push('nothing open'));
+  assert.deepEqual(ran, ['nothing open'], 'with nothing to commit it runs at once');
+  db.tx(() => insert.run('a1', 'kept'));
+  db.afterCommit(() => ran.push(`a1 visible: ${visible('a1')}`));
+  assert.throws(() => db.tx(() => { insert.run('a2', 'undone'); db.afterCommit(() => ran.push('a2')); throw new Error('refused'); }), /refused/);
+  db.tx(() => { insert.run('a3', 'kept'); db.afterCommit(() => ran.push('a3')); });
+  assert.deepEqual(ran, ['nothing open'], 'nothing runs before the COMMIT');
+  await db.durable();
+  assert.deepEqual(ran, ['nothing open', 'a1 visible: true', 'a3'], 'after the COMMIT, in order, without the rolled-back tx');
+
+  db.tx(() => insert.run('a4', 'lost with its group'));
+  db.afterCommit(() => ran.push('a4'));
+  const group = db.durable();
+  assert.throws(() => db.txChecked(() => { insert.run('a5', 'half'); throw new Error('disk says no'); }), /disk says no/);
+  await assert.rejects(group!, /disk says no/);
+  db.tx(() => insert.run('a6', 'next group'));
+  db.afterCommit(() => { throw new Error('a push to a socket that went away'); });
+  db.afterCommit(() => ran.push('a6'));
+  await db.durable();
+  assert.deepEqual(ran.slice(3), ['a6'], 'a lost group runs nothing; one callback that throws does not stop the next');
+  other.close();
+  db.close();
+});
+
+test('afterCommit without grouping: after the COMMIT of the tx it was called in, never after a ROLLBACK', () => {
+  const db = openDatabase(path.join(dir, 'after-commit-plain.db'));
+  const insert = db.prepare(`INSERT INTO users (id, role, name, created_at) VALUES (?, 'BUYER', ?, '2026-01-01T00:00:00.000Z')`);
+  const ran: string[] = [];
+  db.tx(() => {
+    insert.run('p1', 'kept');
+    db.afterCommit(() => ran.push('p1'));
+    assert.deepEqual(ran, [], 'not inside the transaction');
+  });
+  assert.deepEqual(ran, ['p1']);
+  assert.throws(() => db.tx(() => { db.afterCommit(() => ran.push('p2')); throw new Error('refused'); }), /refused/);
+  db.afterCommit(() => ran.push('p3'));
+  assert.deepEqual(ran, ['p1', 'p3']);
+  db.close();
+});

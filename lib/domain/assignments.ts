@@ -112,9 +112,10 @@ export function assignments(ctx: Ctx, logEvent: (actor: string | null, taskId: s
         logEvent(p.userId, a.task_id, 'deliverable_reviewed', { assignmentId: id, decision: v.decision, revision: a.revision });
         return { a, status, feedback };
       });
-      ctx.notifier.push(out.a.worker_user_id, {
+      // The worker hears of the review once it is committed.
+      db.afterCommit(() => ctx.notifier.push(out.a.worker_user_id, {
         type: 'deliverable_reviewed', assignmentId: id, taskId: out.a.task_id, decision: v.decision, status: out.status, feedback: out.feedback,
-      });
+      }));
       return { ok: true as const, status: out.status };
     },
   };

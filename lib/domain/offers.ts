@@ -116,10 +116,12 @@ export function offers(ctx: Ctx, logEvent: (actor: string | null, taskId: string
       // decideInTx checks everything before its first write, so it needs no savepoint of its own.
       const out = db.txChecked(() => decideInTx(p, offerId, v.accept, v.reason ?? null, nowIso()));
       if (out.err) throw out.err;
-      if (out.withdrawn) {
-        for (const w of out.withdrawn) {
-          ctx.notifier.push(w.worker_user_id, { type: 'offer_withdrawn', offerId: w.id, taskId: out.taskId, reason: 'task_assigned' });
-        }
+      const { withdrawn, taskId } = out;
+      // The other workers hear that their offers are gone once the acceptance is committed.
+      if (withdrawn?.length) {
+        db.afterCommit(() => {
+          for (const w of withdrawn) ctx.notifier.push(w.worker_user_id, { type: 'offer_withdrawn', offerId: w.id, taskId, reason: 'task_assigned' });
+        });
       }
       return out.res!;
     },

@@ -159,12 +159,15 @@ export function tasks(ctx: Ctx, logEvent: (actor: string | null, taskId: string 
         logEvent(p.userId, id, 'task_cancelled', { withdrawn: pending.length, assignmentId: a?.id ?? null });
         return { pending, assignment: a };
       });
+      // Workers hear of the cancellation once it is committed.
       if (tell) {
-        for (const o of tell.pending) {
-          ctx.notifier.push(o.worker_user_id, { type: 'offer_withdrawn', offerId: o.id, taskId: id, reason: 'task_cancelled' });
-          ctx.notifier.push(o.worker_user_id, { type: 'task_cancelled', taskId: id });
-        }
-        if (tell.assignment) ctx.notifier.push(tell.assignment.worker_user_id, { type: 'task_cancelled', taskId: id, assignmentId: tell.assignment.id });
+        db.afterCommit(() => {
+          for (const o of tell.pending) {
+            ctx.notifier.push(o.worker_user_id, { type: 'offer_withdrawn', offerId: o.id, taskId: id, reason: 'task_cancelled' });
+            ctx.notifier.push(o.worker_user_id, { type: 'task_cancelled', taskId: id });
+          }
+          if (tell.assignment) ctx.notifier.push(tell.assignment.worker_user_id, { type: 'task_cancelled', taskId: id, assignmentId: tell.assignment.id });
+        });
       }
       return { task: taskView(q.get.get(id)!) };
     },

@@ -42,6 +42,12 @@ export interface Database {
   txChecked<T>(fn: () => T): T;
   /** A promise that settles when every write made so far is committed (with FULL: synced), or null when none waits. Answer a state-changing request only after it. */
   durable(): Promise<void> | null;
+  /**
+   * Runs fn once the writes made so far are committed: at once when none waits, after the group's
+   * COMMIT when one is open. If that COMMIT fails, or the transaction fn was called in is rolled back,
+   * fn never runs. For telling others of a change (a push to an agent) only when the change is kept.
+   */
+  afterCommit(fn: () => void): void;
   pragma(name: string): unknown;
   close(): void;
 }
@@ -107,6 +113,8 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
   let grouped = false;
   // The open group: its transaction is BEGUN and commits in flush(); settle() tells the waiters.
   let group: { done: Promise<void>; settle: (err?: unknown) => void } | null = null;
+  // What afterCommit() was given while a transaction (a group, or an ungrouped db.tx) is open.
+  let after: (() => void)[] = [];
   let commits = 0;
   let checkpointer: Checkpointer | null = null;
   // Watches the commit rate to decide when checkpoints move to the worker; stopped by close().
@@ -120,24 +128,40 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
     }
   }
 
+  /** The callbacks of a committed transaction, each on its own: one that throws does not stop the others. */
+  function runAfter(fns: (() => void)[]) {
+    for (const fn of fns) {
+      try {
+        fn();
+      } catch {
+        // a push to a socket that went away; the change itself is committed
+      }
+    }
+  }
+
   function flush() {
     const g = group;
     if (!g) return;
     group = null;
+    const fns = after;
+    after = [];
     commits++;
     try {
       commit.run();
-      g.settle();
     } catch (err) {
       rollbackQuietly();
       g.settle(err);
+      return;
     }
+    g.settle();
+    runAfter(fns);
   }
 
   // The group's transaction is gone (rolled back): its waiters get the error, the next write begins a new one.
   function loseGroup(err: unknown) {
     const g = group;
     group = null;
+    after = [];
     g?.settle(err);
   }
 
@@ -165,11 +189,14 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
     }
     savepoint.run();
     depth++;
+    const kept = after.length;
     try {
       const out = fn();
       release.run();
       return out;
     } catch (err) {
+      // What this transaction asked to run after the commit goes with its writes.
+      after.length = kept;
       try {
         rollbackTo.run();
         release.run();
@@ -199,21 +226,30 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
       if (grouped) return groupedTx(fn);
       begin.run();
       depth++;
+      let out: T;
       try {
-        const out = fn();
+        out = fn();
         commit.run();
-        return out;
       } catch (err) {
+        after = [];
         rollbackQuietly();
         throw err;
       } finally {
         depth--;
       }
+      const fns = after;
+      after = [];
+      runAfter(fns);
+      return out;
     },
     txChecked<T>(fn: () => T): T {
       return depth === 0 && grouped ? groupedTx(fn, false) : db.tx(fn);
     },
     durable: () => group?.done ?? null,
+    afterCommit(fn) {
+      if (group || depth > 0) after.push(fn);
+      else fn();
+    },
     pragma(name) {
       const row = raw.prepare(`PRAGMA ${name}`).get() as Row | undefined;
       return row ? Object.values(row)[0] : undefined;
