@@ -1,5 +1,6 @@
 // Ids, keys, hashes and passwords.
 import crypto from 'node:crypto';
+import { perMillisecond } from '../clock.ts';
 
 // Ids: 8 characters of the creation time in milliseconds, then 96 random bits (16 base64url characters).
 // The time goes first, in an alphabet whose order is byte order, so that ids made one after the other
@@ -7,25 +8,22 @@ import crypto from 'node:crypto';
 // it, instead of on a random page (an accept wrote 5.5 pages to the WAL with fully random ids). The
 // random part comes from a pool refilled 4 KB at a time: one call into the CSPRNG per 341 ids.
 const SORTED64 = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz';
+const timeStamp = perMillisecond((ms) => {
+  let stamp = '';
+  for (let i = 7, t = ms; i >= 0; i--, t = Math.floor(t / 64)) stamp = SORTED64[t % 64] + stamp;
+  return stamp;
+});
 let pool = Buffer.alloc(0);
 let poolAt = 0;
-let stampMs = -1;
-let stamp = '';
 
 /** An opaque, URL-safe, unguessable id: the creation time (sortable) and 96 random bits, 24 characters. */
 export function newId(): string {
-  const ms = Date.now();
-  if (ms !== stampMs) {
-    stampMs = ms;
-    stamp = '';
-    for (let i = 7, t = ms; i >= 0; i--, t = Math.floor(t / 64)) stamp = SORTED64[t % 64] + stamp;
-  }
   if (poolAt + 12 > pool.length) {
     pool = crypto.randomBytes(4092);
     poolAt = 0;
   }
   poolAt += 12;
-  return stamp + pool.toString('base64url', poolAt - 12, poolAt);
+  return timeStamp() + pool.toString('base64url', poolAt - 12, poolAt);
 }
 
 export { nowIso } from '../clock.ts';
