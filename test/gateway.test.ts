@@ -340,6 +340,21 @@ describe('POST /internal/publish', () => {
   });
 });
 
+test('frames of every length class reach a ws client intact (7-bit, 16-bit and 64-bit payload lengths, multi-byte text)', async () => {
+  const agent = await registerAgent(hub);
+  const s = await connectAgent(hub.wsUrl, agent.apiKey);
+  // {"type":"notice","text":"…"} is 27 bytes around the text.
+  const texts = [0, 125, 126, 65535, 65536, 200_000].map((bytes) => 'x'.repeat(Math.max(0, bytes - 27)));
+  texts.push('é€😀 '.repeat(40), 'ñ'.repeat(40_000));
+  for (const text of texts) {
+    const r = await hub.api('POST', '/internal/publish', { body: { agentId: agent.agentId, frame: { type: 'notice', text } } });
+    assert.deepEqual([r.status, r.body], [200, { ok: true, delivered: 1 }]);
+    const got = await s.nextType('notice');
+    assert.equal(got.text, text, `a frame of ${Buffer.byteLength(JSON.stringify({ type: 'notice', text }))} bytes`);
+  }
+  s.close();
+});
+
 describe('restarts', () => {
   test('after a hub restart a reconnecting agent gets its pending offers', async () => {
     const first = await startTestHub();

@@ -18,6 +18,8 @@ const MAX_BUFFERED = 8 * 1024 * 1024;
 
 interface Conn {
   ws: WebSocket;
+  /** The connection's TCP socket (from the upgrade): text frames are written to it whole (textFrame). */
+  socket: Duplex;
   principal?: Principal;
   alive: boolean;
   authTimer?: ReturnType<typeof setTimeout>;
@@ -51,7 +53,7 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
       c.ws.terminate();
       return false;
     }
-    c.ws.send(text);
+    c.socket.write(textFrame(text));
     return true;
   }
 
@@ -153,8 +155,8 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
     }
   }
 
-  function onConnection(ws: WebSocket, preauth: Principal | null) {
-    const c: Conn = { ws, alive: true, replies: new Map() };
+  function onConnection(ws: WebSocket, socket: Duplex, preauth: Principal | null) {
+    const c: Conn = { ws, socket, alive: true, replies: new Map() };
     all.add(c);
     ws.on('pong', () => (c.alive = true));
     ws.on('message', (data) => onMessage(c, data as Buffer));
@@ -237,7 +239,7 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
           return reject(socket, 401, 'unauthorized', err instanceof AppError ? err.message : 'Authentication failed.');
         }
       }
-      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, preauth));
+      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket, preauth));
     },
     /** Publishes a frame to one worker's sockets, or to every authenticated socket; returns sockets reached. */
     publish(target: { userId?: string; broadcast?: boolean }, frame: Record<string, unknown>): number {
@@ -253,6 +255,29 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
       wss.close();
     },
   };
+}
+
+/**
+ * One unmasked, unfragmented text frame (RFC 6455 §5.2), header and payload in one buffer: one socket
+ * write per frame where ws.send makes two (a corked header and payload). The hub negotiates no
+ * extensions, so its frames are never compressed and ws never holds frames of its own back.
+ */
+export function textFrame(text: string): Buffer {
+  const len = Buffer.byteLength(text);
+  const head = len < 126 ? 2 : len < 65536 ? 4 : 10;
+  const buf = Buffer.allocUnsafe(head + len);
+  buf[0] = 0x81; // FIN, opcode 1 (text)
+  if (head === 2) buf[1] = len;
+  else if (head === 4) {
+    buf[1] = 126;
+    buf.writeUInt16BE(len, 2);
+  } else {
+    buf[1] = 127;
+    buf.writeUInt32BE(0, 2);
+    buf.writeUInt32BE(len, 6);
+  }
+  buf.write(text, head, len, 'utf8');
+  return buf;
 }
 
 function parseFrame<S extends z.ZodType>(schema: S, msg: unknown): z.infer<S> {
