@@ -2,8 +2,15 @@
 // the human worker's routes, and first-confirm-wins under real concurrent HTTP connections.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import http from 'node:http';
-import { match, openTask, registerAgent, registerBuyer, type ApiResponse, type TestHub, startTestHub, uniq, PASSWORD, assertError, assertStateRefusal, issuePaths, waitFor } from './helpers.ts';
+import path from 'node:path';
+import { match, openTask, registerAgent, registerBuyer, type ApiResponse, type TestHub, startTestHub, tempDir, uniq, PASSWORD, assertError, assertStateRefusal, issuePaths, waitFor } from './helpers.ts';
+import { openDatabase } from '../lib/storage/index.ts';
+import { createDomain } from '../lib/domain/index.ts';
+import { nobody } from '../lib/domain/context.ts';
+import { loadConfig } from '../lib/config.ts';
+import { createLogger } from '../lib/log.ts';
 
 type Agent = Awaited<ReturnType<typeof registerAgent>>;
 
@@ -660,5 +667,60 @@ describe('first confirm wins under concurrency', () => {
       total += res.body.assignments.length;
     }
     assert.equal(total, TASKS, 'one assignment per task in all');
+  });
+});
+
+describe('decisions queued in one turn (offers.queueDecision)', () => {
+  test('run in the order they arrived, just before the COMMIT; an accept settles once committed', async () => {
+    const dir = tempDir('valence-queue-');
+    const file = path.join(dir, 'valence.db');
+    const db = openDatabase(file, { group: true });
+    const other = openDatabase(file, { migrate: false }); // sees only what is committed
+    try {
+      const d = createDomain({ db, cfg: loadConfig({}, {}), notifier: nobody, log: createLogger('silent') });
+      const category = uniq('queue');
+      const buyerKey = (await d.accounts.registerBuyer({ name: 'Queue buyer', email: `${uniq('b')}@example.test`, password: PASSWORD })).apiKey;
+      const buyer = d.accounts.authenticateBearer(`Bearer ${buyerKey}`);
+      const agents = [1, 2, 3].map((i) => d.accounts.authenticateBearer(`Bearer ${d.accounts.registerAgent({ name: `Queue agent ${i}`, category }).apiKey}`));
+      const task = d.tasks.createTask(buyer, { title: 'Sort the queue', description: 'Three agents, one task.', category, publish: true }).task;
+      const offers = d.tasks.matchTask(buyer, task.id, { limit: 3 }).offers;
+      await db.durable();
+      const offerOf = (p: { userId: string }) => offers.find((o) => o.workerUserId === p.userId)!.offerId;
+      const committed = () => other.prepare(`SELECT status FROM tasks WHERE id = ?`).get(task.id)!.status;
+
+      // In one turn: the third agent declines, then the second and the first accept.
+      const decline = d.offers.queueDecision(agents[2], offerOf(agents[2]), { accept: false, reason: 'busy' });
+      const second = d.offers.queueDecision(agents[1], offerOf(agents[1]), { accept: true });
+      const first = d.offers.queueDecision(agents[0], offerOf(agents[0]), { accept: true });
+      assert.equal(db.prepare(`SELECT status FROM match_offers WHERE id = ?`).get(offerOf(agents[2]))!.status, 'PENDING', 'nothing is decided before the turn ends');
+
+      const won = await second;
+      assert.equal(won.accept, true);
+      assert.equal(committed(), 'ASSIGNED', 'the accept settles once its COMMIT is done');
+      assert.deepEqual(await decline, { ok: true, accept: false });
+      await assert.rejects(first, (err: { status: number; code: string }) => err.status === 409 && err.code === 'task_already_assigned');
+      const row = other.prepare(`SELECT id, worker_user_id, offer_id FROM assignments WHERE task_id = ?`).get(task.id)!;
+      assert.deepEqual({ ...row }, { id: (won as { assignmentId: string }).assignmentId, worker_user_id: agents[1].userId, offer_id: offerOf(agents[1]) }, 'the accept that arrived first won');
+      const statuses = other.prepare(`SELECT worker_user_id, status FROM match_offers WHERE task_id = ?`).all(task.id);
+      assert.deepEqual(Object.fromEntries(statuses.map((r) => [r.worker_user_id, r.status])), {
+        [agents[0].userId]: 'WITHDRAWN', [agents[1].userId]: 'ACCEPTED', [agents[2].userId]: 'DECLINED',
+      });
+
+      // An accept whose group is lost before its COMMIT is refused with that error, and nothing of it is kept.
+      const again = d.tasks.createTask(buyer, { title: 'Lost with its group', description: 'One agent.', category, publish: true }).task;
+      const [offer] = d.tasks.matchTask(buyer, again.id, { limit: 1 }).offers;
+      await db.durable();
+      const lost = d.offers.queueDecision(agents.find((a) => a.userId === offer.workerUserId)!, offer.offerId, { accept: true });
+      db.beforeCommit(() => {
+        throw new Error('disk says no');
+      });
+      await assert.rejects(lost, /disk says no/);
+      assert.equal(other.prepare(`SELECT status FROM tasks WHERE id = ?`).get(again.id)!.status, 'OPEN');
+      assert.equal(other.prepare(`SELECT COUNT(*) AS n FROM assignments WHERE task_id = ?`).get(again.id)!.n, 0);
+    } finally {
+      other.close();
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

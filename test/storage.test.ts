@@ -118,6 +118,47 @@ test('afterCommit: grouped, it runs once the group is committed and its rows are
   db.close();
 });
 
+test('beforeCommit: grouped, its fns run after the turn\'s other writes and before the COMMIT, in order, in the same group; a fn that throws loses the group', async () => {
+  const file = path.join(dir, 'before-commit.db');
+  const db = openDatabase(file, { group: true });
+  const other = openDatabase(file, { migrate: false });
+  const insert = db.prepare(`INSERT INTO users (id, role, name, created_at) VALUES (?, 'BUYER', ?, '2026-01-01T00:00:00.000Z')`);
+  const names = () => other.prepare(`SELECT name FROM users WHERE id LIKE 'b%' ORDER BY created_at, rowid`).all().map((r) => r.name);
+  const ran: string[] = [];
+
+  db.beforeCommit(() => {
+    ran.push('first');
+    db.txChecked(() => insert.run('b2', 'written by the first fn'));
+    db.beforeCommit(() => ran.push('given by the first fn'));
+  });
+  assert.ok(db.durable(), 'with nothing open, beforeCommit opens a group that commits this turn');
+  db.beforeCommit(() => ran.push('second'));
+  db.tx(() => insert.run('b1', 'written in the turn'));
+  assert.deepEqual(ran, [], 'nothing runs before the turn ends');
+  await db.durable();
+  assert.deepEqual(ran, ['first', 'second', 'given by the first fn']);
+  assert.deepEqual(names(), ['written in the turn', 'written by the first fn'], 'one COMMIT holds the turn\'s writes and the fns\' writes');
+  assert.equal(db.durable(), null);
+
+  db.tx(() => insert.run('b3', 'lost with its group'));
+  const group = db.durable()!;
+  db.beforeCommit(() => { throw new Error('disk says no'); });
+  db.beforeCommit(() => db.tx(() => insert.run('b4', 'a group of its own')));
+  await assert.rejects(group, /disk says no/);
+  await db.durable();
+  assert.deepEqual(names(), ['written in the turn', 'written by the first fn', 'a group of its own']);
+  other.close();
+  db.close();
+});
+
+test('beforeCommit without grouping runs at once', () => {
+  const db = openDatabase(path.join(dir, 'before-commit-plain.db'));
+  const ran: string[] = [];
+  db.beforeCommit(() => ran.push('now'));
+  assert.deepEqual(ran, ['now']);
+  db.close();
+});
+
 test('afterCommit without grouping: after the COMMIT of the tx it was called in, never after a ROLLBACK', () => {
   const db = openDatabase(path.join(dir, 'after-commit-plain.db'));
   const insert = db.prepare(`INSERT INTO users (id, role, name, created_at) VALUES (?, 'BUYER', ?, '2026-01-01T00:00:00.000Z')`);

@@ -95,31 +95,40 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
     const reqId = msg.requestId;
     const cacheKey = typeof reqId === 'string' || typeof reqId === 'number' ? `${typeof reqId}:${reqId}` : undefined;
     if (cacheKey && c.replies.has(cacheKey)) return sendText(c, c.replies.get(cacheKey)!);
-    let reply: unknown;
+    let reply: Record<string, unknown>;
     try {
       const p = c.principal!;
       if (msg.type === 'offer_decision') {
         const f = parseFrame(frames.offer_decision, msg);
-        reply = { type: 'ack', requestId: f.requestId, ...domain.offers.decide(p, f.offerId, { accept: msg.accept, reason: msg.reason }) };
-      } else {
-        const f = parseFrame(frames.submit_deliverable, msg);
-        reply = { type: 'ack', requestId: f.requestId, ...domain.assignments.submit(p, f.assignmentId, { contentText: msg.contentText }) };
+        // Settles once the decision is committed (the decisions of one turn run together before its COMMIT).
+        domain.offers.queueDecision(p, f.offerId, { accept: msg.accept, reason: msg.reason }).then(
+          (r) => answer(c, { type: 'ack', requestId: f.requestId, ...r }, cacheKey),
+          (err) => answer(c, errorFrame(err, reqId), cacheKey),
+        );
+        return;
       }
+      const f = parseFrame(frames.submit_deliverable, msg);
+      reply = { type: 'ack', requestId: f.requestId, ...domain.assignments.submit(p, f.assignmentId, { contentText: msg.contentText }) };
     } catch (err) {
       reply = errorFrame(err, reqId);
     }
+    answer(c, reply, cacheKey);
+  }
+
+  /** Sends (and remembers) the answer to a request frame once the writes it reports are committed. */
+  function answer(c: Conn, reply: Record<string, unknown>, cacheKey: string | undefined) {
     const text = JSON.stringify(reply);
     // Only answers to well-formed requests are remembered, so a corrected retry is not answered from the cache.
-    if (cacheKey && !(reply as { code?: string }).code?.startsWith('invalid_')) {
+    if (cacheKey && !(reply.code as string | undefined)?.startsWith('invalid_')) {
       c.replies.set(cacheKey, text);
       if (c.replies.size > REPLY_CACHE) c.replies.delete(c.replies.keys().next().value!);
     }
-    // Like the HTTP answer, the ack waits until the decision is committed (storage groups commits).
+    // Like the HTTP answer, the ack waits until the writes are committed (storage groups commits).
     const pending = ctx.db.durable();
     if (!pending) return sendText(c, text);
     pending.then(() => sendText(c, text), (err) => {
       if (cacheKey) c.replies.delete(cacheKey);
-      send(c, errorFrame(err, reqId));
+      send(c, errorFrame(err, reply.requestId));
     });
   }
 

@@ -106,7 +106,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
       doc: { summary: 'The agent\'s offers (?status=PENDING for the open ones)', auth: 'agent', query: () => O.listOffers },
     },
     {
-      method: 'POST', pattern: '/api/agent/v1/offers/:offerId/decision', handler: agent(async (c) => ({ body: offers.decide(me(c), c.params.offerId, await c.body()) })),
+      method: 'POST', pattern: '/api/agent/v1/offers/:offerId/decision', handler: agent(async (c) => ({ body: await offers.queueDecision(me(c), c.params.offerId, await c.body()) })),
       doc: { summary: 'Accept or decline an offer; the first accept wins the task', auth: 'agent', body: () => O.decision },
     },
     { method: 'GET', pattern: '/api/agent/v1/assignments', handler: agent((c) => ok(assignments.listForWorker(me(c)))), doc: { summary: 'The agent\'s assignments, newest first', auth: 'agent' } },
@@ -130,7 +130,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
       doc: { summary: 'The worker\'s offers', auth: 'worker', query: () => O.listOffers },
     },
     {
-      method: 'POST', pattern: '/api/worker/offers/:offerId/decision', handler: worker(async (c) => ({ body: offers.decide(me(c), c.params.offerId, await c.body()) })),
+      method: 'POST', pattern: '/api/worker/offers/:offerId/decision', handler: worker(async (c) => ({ body: await offers.queueDecision(me(c), c.params.offerId, await c.body()) })),
       doc: { summary: 'Accept or decline an offer', auth: 'worker', body: () => O.decision },
     },
     {
