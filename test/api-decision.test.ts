@@ -717,6 +717,17 @@ describe('decisions queued in one turn (offers.queueDecision)', () => {
       await assert.rejects(lost, /disk says no/);
       assert.equal(other.prepare(`SELECT status FROM tasks WHERE id = ?`).get(again.id)!.status, 'OPEN');
       assert.equal(other.prepare(`SELECT COUNT(*) AS n FROM assignments WHERE task_id = ?`).get(again.id)!.n, 0);
+
+      // Another program holds the write lock: the decision fails with SQLite's error, and the queue is
+      // not left waiting for a turn that never comes — the next decision goes through.
+      db.exec('PRAGMA busy_timeout = 0');
+      other.exec('BEGIN IMMEDIATE');
+      const offerAgent = agents.find((a) => a.userId === offer.workerUserId)!;
+      await assert.rejects(d.offers.queueDecision(offerAgent, offer.offerId, { accept: true }), /locked|busy/i);
+      other.exec('ROLLBACK');
+      const retried = await d.offers.queueDecision(offerAgent, offer.offerId, { accept: true });
+      assert.equal(retried.accept, true);
+      assert.equal(other.prepare(`SELECT status FROM tasks WHERE id = ?`).get(again.id)!.status, 'ASSIGNED');
     } finally {
       other.close();
       db.close();

@@ -141,7 +141,15 @@ export function offers(ctx: Ctx, logEvent: (actor: string | null, taskId: string
     queueDecision(p: Principal, offerId: string, input: unknown): Promise<DecisionResult> {
       return new Promise((resolve, reject) => {
         queued.push({ p, offerId, input, resolve, reject });
-        if (queued.length === 1) db.beforeCommit(runQueued);
+        if (queued.length > 1) return;
+        try {
+          db.beforeCommit(runQueued);
+        } catch (err) {
+          // No transaction could begin (the database is locked by another program past busy_timeout):
+          // this decision fails, and the next one starts the queue again.
+          queued = [];
+          reject(err);
+        }
       });
     },
     decide(p: Principal, offerId: string, input: unknown): DecisionResult {
