@@ -57,5 +57,10 @@ export function toAppError(err: unknown): AppError {
     if (/users\.email/.test(e.message)) return conflict('email_taken', 'An account with this email already exists.');
     return conflict('conflict', 'This would duplicate an existing record.');
   }
+  // Another program (a sqlite3 shell, a backup tool) held the database's write lock past busy_timeout:
+  // nothing was written, and the same request a moment later can succeed.
+  if ((typeof e?.code === 'string' && e.code.startsWith('SQLITE_BUSY')) || /database is locked/i.test(e?.message ?? '')) {
+    return new AppError(503, 'database_busy', 'The database is locked by another program; retry in a moment.', { headers: { 'Retry-After': '1' } });
+  }
   return new AppError(500, 'internal_error', 'Something went wrong on the hub; it has been logged.');
 }

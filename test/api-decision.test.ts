@@ -670,6 +670,28 @@ describe('first confirm wins under concurrency', () => {
   });
 });
 
+test('a decision while another program holds the database lock past busy_timeout: 503 database_busy with Retry-After, and the retry goes through', async () => {
+  const local = await startTestHub();
+  const other = openDatabase(path.join(local.dir, 'valence.db'), { migrate: false });
+  try {
+    const category = uniq('locked');
+    const buyer = await registerBuyer(local);
+    const agent = await registerAgent(local, { category });
+    const task = await openTask(local, buyer.apiKey, { category });
+    const [offer] = await match(local, buyer.apiKey, task.id, 1);
+    other.exec('BEGIN IMMEDIATE'); // a sqlite3 shell in the middle of a write, say
+    const locked = await local.api('POST', `/api/agent/v1/offers/${offer.offerId}/decision`, { key: agent.apiKey, body: { accept: true } });
+    assertError(locked, 503, 'database_busy');
+    assert.equal(locked.headers.get('retry-after'), '1');
+    other.exec('ROLLBACK');
+    const retried = await local.api('POST', `/api/agent/v1/offers/${offer.offerId}/decision`, { key: agent.apiKey, body: { accept: true } });
+    assert.deepEqual([retried.status, retried.body.ok, retried.body.accept], [200, true, true]);
+  } finally {
+    other.close();
+    await local.stop();
+  }
+});
+
 describe('decisions queued in one turn (offers.queueDecision)', () => {
   test('run in the order they arrived, just before the COMMIT; an accept settles once committed', async () => {
     const dir = tempDir('valence-queue-');
