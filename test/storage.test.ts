@@ -10,6 +10,16 @@ import { LATEST_VERSION } from '../lib/storage/migrations.ts';
 const dir = tempDir('valence-storage-');
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+/** A grouped connection, a second one that sees only what is committed, and an insert of a user row. */
+function groupedPair(name: string) {
+  const file = path.join(dir, name);
+  const db = openDatabase(file, { group: true });
+  const other = openDatabase(file, { migrate: false });
+  return { db, other, insert: insertUser(db) };
+}
+const insertUser = (db: ReturnType<typeof openDatabase>) =>
+  db.prepare(`INSERT INTO users (id, role, name, created_at) VALUES (?, 'BUYER', ?, '2026-01-01T00:00:00.000Z')`);
+
 const indexes = (db: ReturnType<typeof openDatabase>) =>
   Object.fromEntries(db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name`).all().map((r) => [r.name, r.sql]));
 
@@ -60,10 +70,7 @@ test('a failing transaction leaves nothing behind', () => {
 });
 
 test('grouped writes: one turn commits together; a failing tx undoes only itself, a failing txChecked undoes the whole group', async () => {
-  const file = path.join(dir, 'grouped.db');
-  const db = openDatabase(file, { group: true });
-  const other = openDatabase(file, { migrate: false }); // a second connection sees only what is committed
-  const insert = db.prepare(`INSERT INTO users (id, role, name, created_at) VALUES (?, 'BUYER', ?, '2026-01-01T00:00:00.000Z')`);
+  const { db, other, insert } = groupedPair('grouped.db');
   const names = () => other.prepare(`SELECT name FROM users WHERE id LIKE 'g%' ORDER BY id`).all().map((r) => r.name);
 
   db.tx(() => insert.run('g1', 'first'));
@@ -87,10 +94,7 @@ test('grouped writes: one turn commits together; a failing tx undoes only itself
 });
 
 test('afterCommit: grouped, it runs once the group is committed and its rows are visible, never for a rolled-back tx or a lost group', async () => {
-  const file = path.join(dir, 'after-commit.db');
-  const db = openDatabase(file, { group: true });
-  const other = openDatabase(file, { migrate: false });
-  const insert = db.prepare(`INSERT INTO users (id, role, name, created_at) VALUES (?, 'BUYER', ?, '2026-01-01T00:00:00.000Z')`);
+  const { db, other, insert } = groupedPair('after-commit.db');
   const visible = (id: string) => other.prepare(`SELECT COUNT(*) AS n FROM users WHERE id = ?`).get(id)!.n === 1;
   const ran: string[] = [];
 
@@ -119,10 +123,7 @@ test('afterCommit: grouped, it runs once the group is committed and its rows are
 });
 
 test('beforeCommit: grouped, its fns run after the turn\'s other writes and before the COMMIT, in order, in the same group; a fn that throws loses the group', async () => {
-  const file = path.join(dir, 'before-commit.db');
-  const db = openDatabase(file, { group: true });
-  const other = openDatabase(file, { migrate: false });
-  const insert = db.prepare(`INSERT INTO users (id, role, name, created_at) VALUES (?, 'BUYER', ?, '2026-01-01T00:00:00.000Z')`);
+  const { db, other, insert } = groupedPair('before-commit.db');
   const names = () => other.prepare(`SELECT name FROM users WHERE id LIKE 'b%' ORDER BY created_at, rowid`).all().map((r) => r.name);
   const ran: string[] = [];
 
@@ -161,7 +162,7 @@ test('beforeCommit without grouping runs at once', () => {
 
 test('afterCommit without grouping: after the COMMIT of the tx it was called in, never after a ROLLBACK', () => {
   const db = openDatabase(path.join(dir, 'after-commit-plain.db'));
-  const insert = db.prepare(`INSERT INTO users (id, role, name, created_at) VALUES (?, 'BUYER', ?, '2026-01-01T00:00:00.000Z')`);
+  const insert = insertUser(db);
   const ran: string[] = [];
   db.tx(() => {
     insert.run('p1', 'kept');
