@@ -692,6 +692,63 @@ test('a decision while another program holds the database lock past busy_timeout
   }
 });
 
+describe('an offer past its expiry that the sweep has not marked yet (SPEC §4.2 step 4)', () => {
+  // The sweep runs every VALENCE_SWEEP_SECONDS; until it does, such an offer is still PENDING in its row.
+  // Another worker's accept, or the task's cancellation, must leave it EXPIRED, not withdraw it.
+  let local: TestHub;
+  let other: ReturnType<typeof openDatabase>;
+  let buyer: { userId: string; apiKey: string };
+  before(async () => {
+    local = await startTestHub({ sweepSeconds: 3600 });
+    other = openDatabase(path.join(local.dir, 'valence.db'), { migrate: false });
+    buyer = await registerBuyer(local);
+  });
+  after(async () => {
+    other.close();
+    await local.stop();
+  });
+
+  /** Two agents offered one task; the first one's offer has passed its expiry (written as a row the sweep has not reached). */
+  async function lapsed() {
+    const category = uniq('lapsed');
+    const agents = [await registerAgent(local, { category }), await registerAgent(local, { category })];
+    const task = await openTask(local, buyer.apiKey, { category });
+    const made = await match(local, buyer.apiKey, task.id, 10);
+    const offers = agents.map((a) => made.find((o) => o.workerUserId === a.userId)!.offerId);
+    other.prepare(`UPDATE match_offers SET expires_at = ? WHERE id = ?`).run(new Date(Date.now() - 1000).toISOString(), offers[0]);
+    const states = async () => {
+      const v = await local.api('GET', `/api/buyer/tasks/${task.id}`, { key: buyer.apiKey });
+      assert.equal(v.status, 200, v.text);
+      return offers.map((id) => {
+        const o = v.body.offers.find((x: { id: string }) => x.id === id);
+        return [o.status, o.reason];
+      });
+    };
+    return { agents, task, offers, states };
+  }
+  const decide = (key: string, offerId: string, body: unknown) => local.api('POST', `/api/agent/v1/offers/${offerId}/decision`, { key, body });
+
+  test("another worker's accept leaves it EXPIRED; its owner's accept and decline get 400 offer_expired", async () => {
+    const s = await lapsed();
+    assert.deepEqual(await s.states(), [['EXPIRED', null], ['PENDING', null]]);
+    const won = await decide(s.agents[1].apiKey, s.offers[1], { accept: true });
+    assert.deepEqual([won.status, won.body.ok, won.body.accept], [200, true, true], won.text);
+    assert.deepEqual(await s.states(), [['EXPIRED', null], ['ACCEPTED', null]]);
+    assertError(await decide(s.agents[0].apiKey, s.offers[0], { accept: true }), 400, 'offer_expired', 'accept');
+    assertError(await decide(s.agents[0].apiKey, s.offers[0], { accept: false }), 400, 'offer_expired', 'decline');
+    assert.equal(other.prepare(`SELECT status FROM match_offers WHERE id = ?`).get(s.offers[0])!.status, 'EXPIRED');
+  });
+
+  test("the task's cancellation withdraws only the live offer; the lapsed one's accept gets 400 offer_expired", async () => {
+    const s = await lapsed();
+    const cancel = await local.api('POST', `/api/buyer/tasks/${s.task.id}/cancel`, { key: buyer.apiKey, body: {} });
+    assert.deepEqual([cancel.status, cancel.body.task.status], [200, 'CANCELLED'], cancel.text);
+    assert.deepEqual(await s.states(), [['EXPIRED', null], ['WITHDRAWN', 'task_cancelled']]);
+    assertError(await decide(s.agents[0].apiKey, s.offers[0], { accept: true }), 400, 'offer_expired');
+    assertError(await decide(s.agents[1].apiKey, s.offers[1], { accept: true }), 400, 'task_not_open');
+  });
+});
+
 describe('decisions queued in one turn (offers.queueDecision)', () => {
   test('run in the order they arrived, just before the COMMIT; an accept settles once committed', async () => {
     const dir = tempDir('valence-queue-');

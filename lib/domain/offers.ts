@@ -47,9 +47,11 @@ export function offers(ctx: Ctx, logEvent: (actor: string | null, taskId: string
       `INSERT INTO assignments (id, task_id, worker_user_id, offer_id, status, created_at, updated_at) VALUES (?, ?, ?, ?, 'ASSIGNED', ?, ?)`,
     ),
     assignTask: db.prepare(`UPDATE tasks SET status = 'ASSIGNED', updated_at = ? WHERE rowid = ?`),
-    otherPending: db.prepare(`SELECT id, worker_user_id FROM match_offers WHERE task_id = ? AND status = 'PENDING' AND id != ?`),
+    // The other offers still live: one past its expiry is EXPIRED (SPEC §4.2 step 4), not withdrawn,
+    // whether or not the sweep has marked it yet.
+    otherPending: db.prepare(`SELECT id, worker_user_id FROM match_offers WHERE task_id = ? AND status = 'PENDING' AND id != ? AND expires_at > ?`),
     withdrawOthers: db.prepare(
-      `UPDATE match_offers SET status = 'WITHDRAWN', reason = 'task_assigned', decided_at = ? WHERE task_id = ? AND status = 'PENDING' AND id != ?`,
+      `UPDATE match_offers SET status = 'WITHDRAWN', reason = 'task_assigned', decided_at = ? WHERE task_id = ? AND status = 'PENDING' AND id != ? AND expires_at > ?`,
     ),
     listForWorker: db.prepare(
       `SELECT o.*, t.title, t.description, t.category, t.deadline FROM match_offers o JOIN tasks t ON t.id = o.task_id
@@ -104,8 +106,8 @@ export function offers(ctx: Ctx, logEvent: (actor: string | null, taskId: string
     q.insertAssignment.run(newAssignmentId, taskId, p.userId, offerId, now, now);
     q.decide.run('ACCEPTED', reason, now, offerRow);
     q.assignTask.run(now, taskRow);
-    const withdrawn = q.otherPending.all(taskId, offerId);
-    if (withdrawn.length) q.withdrawOthers.run(now, taskId, offerId);
+    const withdrawn = q.otherPending.all(taskId, offerId, now);
+    if (withdrawn.length) q.withdrawOthers.run(now, taskId, offerId, now);
     logEvent(p.userId, taskId, 'offer_accepted', { offerId, assignmentId: newAssignmentId });
     return { res: { ok: true, accept: true, assignmentId: newAssignmentId } as DecisionResult, withdrawn, taskId };
   }

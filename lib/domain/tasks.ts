@@ -56,8 +56,9 @@ export function tasks(ctx: Ctx, logEvent: (actor: string | null, taskId: string 
     offersOfTask: db.prepare(
       `SELECT o.*, u.name AS worker_name FROM match_offers o JOIN users u ON u.id = o.worker_user_id WHERE o.task_id = ? ORDER BY o.created_at, o.id`,
     ),
-    pendingOffers: db.prepare(`SELECT id, worker_user_id FROM match_offers WHERE task_id = ? AND status = 'PENDING'`),
-    withdrawPending: db.prepare(`UPDATE match_offers SET status = 'WITHDRAWN', reason = ?, decided_at = ? WHERE task_id = ? AND status = 'PENDING'`),
+    // The task's offers still live; one past its expiry stays EXPIRED (swept or read as such), not withdrawn.
+    pendingOffers: db.prepare(`SELECT id, worker_user_id FROM match_offers WHERE task_id = ? AND status = 'PENDING' AND expires_at > ?`),
+    withdrawPending: db.prepare(`UPDATE match_offers SET status = 'WITHDRAWN', reason = ?, decided_at = ? WHERE task_id = ? AND status = 'PENDING' AND expires_at > ?`),
     assignmentOfTask: db.prepare(`${ASSIGNMENT_SELECT} WHERE a.task_id = ?`),
     deliverableHistory: db.prepare(
       `SELECT revision, content_text, submitted_at, feedback FROM deliverable_history WHERE deliverable_id = ? ORDER BY revision`,
@@ -152,8 +153,8 @@ export function tasks(ctx: Ctx, logEvent: (actor: string | null, taskId: string 
         if (t.status === 'CANCELLED') return null; // cancelling twice is harmless
         if (t.status === 'COMPLETED') throw badRequest('task_not_cancellable', 'A COMPLETED task cannot be cancelled.');
         const at = nowIso();
-        const pending = q.pendingOffers.all(id);
-        q.withdrawPending.run('task_cancelled', at, id);
+        const pending = q.pendingOffers.all(id, at);
+        q.withdrawPending.run('task_cancelled', at, id, at);
         q.setStatus.run('CANCELLED', at, id);
         const a = q.assignmentOfTask.get(id);
         logEvent(p.userId, id, 'task_cancelled', { withdrawn: pending.length, assignmentId: a?.id ?? null });
