@@ -439,7 +439,12 @@ describe('decision, submit, review', () => {
 
       const done = await hub.api('POST', `/api/buyer/assignments/${s.assignmentId}/review`, { key: buyer.apiKey, body: { decision: 'accept' } });
       assert.deepEqual(done.body, { ok: true, status: 'ACCEPTED' });
-      assert.equal((await view(s.task.id)).body.task.status, 'COMPLETED');
+      const finished = await view(s.task.id);
+      assert.equal(finished.body.task.status, 'COMPLETED');
+      // feedback is the buyer's last rejection note (SPEC §4.1): the accept keeps it.
+      assert.deepEqual([finished.body.assignment.status, finished.body.assignment.feedback], ['ACCEPTED', 'Please add sources.']);
+      const theirs = (await hub.api('GET', '/api/agent/v1/assignments', { key: s.agent.apiKey })).body.assignments.find((x: { id: string }) => x.id === s.assignmentId);
+      assert.deepEqual([theirs.status, theirs.feedback], ['ACCEPTED', 'Please add sources.']);
     });
 
     test('review before anything was submitted is refused', async () => {

@@ -27,7 +27,7 @@ export function assignments(ctx: Ctx, logEvent: (actor: string | null, taskId: s
   const submit = once(() => submitSchema(ctx.cfg.maxDeliverable));
   const q = {
     brief: db.prepare(
-      `SELECT a.id, a.task_id, a.worker_user_id, a.status, t.status AS task_status, t.buyer_id, d.id AS d_id, d.revision
+      `SELECT a.id, a.task_id, a.worker_user_id, a.status, a.feedback, t.status AS task_status, t.buyer_id, d.id AS d_id, d.revision
          FROM assignments a JOIN tasks t ON t.id = a.task_id LEFT JOIN deliverables d ON d.assignment_id = a.id WHERE a.id = ?`,
     ),
     full: db.prepare(`${ASSIGNMENT_SELECT} WHERE a.id = ?`),
@@ -106,7 +106,8 @@ export function assignments(ctx: Ctx, logEvent: (actor: string | null, taskId: s
         const at = nowIso();
         const status = v.decision === 'accept' ? 'ACCEPTED' : 'REJECTED';
         const feedback = v.feedback ?? null;
-        q.setReviewed.run(status, v.decision === 'reject' ? feedback : null, at, id);
+        // The assignment's feedback is the buyer's last rejection note (SPEC §4.1): an accept keeps it.
+        q.setReviewed.run(status, v.decision === 'reject' ? feedback : a.feedback, at, id);
         if (feedback !== null) q.historyFeedback.run(feedback, a.d_id, a.revision);
         if (status === 'ACCEPTED') q.completeTask.run(at, a.task_id);
         logEvent(p.userId, a.task_id, 'deliverable_reviewed', { assignmentId: id, decision: v.decision, revision: a.revision });
