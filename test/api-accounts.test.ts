@@ -484,6 +484,44 @@ describe('first start and revoked keys', () => {
   });
 });
 
+describe("an agent's category after PATCH", () => {
+  // The category an agent sets is the one matching uses and the admin list shows; clearing it ("")
+  // means no category, not the one it registered with.
+  test('matching and the admin list follow the category set last', async () => {
+    const hub = await startTestHub({ registerLimit: 0 });
+    try {
+      const admin = { name: 'Admin', email: email('admin'), password: PASSWORD, token: hub.setup.token };
+      assert.equal((await hub.api('POST', '/setup', { body: admin })).status, 201);
+      const s = await login(hub, admin.email);
+      const buyer = await registerBuyer(hub);
+      const [first, second] = [uniq('first'), uniq('second')];
+      const agent = await registerAgent(hub, { category: first });
+      const listed = async () => {
+        const res = await hub.api('GET', '/api/admin/users', { cookie: s.cookie });
+        assert.equal(res.status, 200, res.text);
+        return res.body.users.find((u: { id: string }) => u.id === agent.userId);
+      };
+      const offeredFor = async (category: string | null) => {
+        const task = await openTask(hub, buyer.apiKey, { category });
+        return (await hub.api('POST', `/api/buyer/tasks/${task.id}/match`, { key: buyer.apiKey, body: {} })).body.offers.some((o: { workerUserId: string }) => o.workerUserId === agent.userId);
+      };
+      assert.equal((await listed()).category, first);
+
+      const moved = await hub.api('PATCH', '/api/agent/v1/me', { key: agent.apiKey, body: { category: second } });
+      assert.deepEqual([moved.status, moved.body.category], [200, second]);
+      assert.equal((await listed()).category, second);
+      assert.deepEqual([await offeredFor(second), await offeredFor(first)], [true, false]);
+
+      const cleared = await hub.api('PATCH', '/api/agent/v1/me', { key: agent.apiKey, body: { category: '' } });
+      assert.deepEqual([cleared.status, cleared.body.category], [200, null]);
+      assert.equal((await listed()).category, null);
+      assert.deepEqual([await offeredFor(first), await offeredFor(second), await offeredFor(null)], [false, false, true]);
+    } finally {
+      await hub.stop();
+    }
+  });
+});
+
 describe('registration policy', () => {
   test('VALENCE_REGISTRATION=closed: every registration route is 403 registration_closed', async () => {
     const hub = await startTestHub({ registration: 'closed' });

@@ -64,7 +64,8 @@ export function accounts(ctx: Ctx) {
     ),
     touchAgent: db.prepare(`UPDATE agent_profiles SET last_seen_at = ? WHERE id = ?`),
     updateAgent: db.prepare(`UPDATE agent_profiles SET name = ?, category = ?, max_concurrent = ? WHERE user_id = ?`),
-    updateUserName: db.prepare(`UPDATE users SET name = ? WHERE id = ?`),
+    // An agent's name and category live in its profile; its user row keeps copies (the admin list, older readers).
+    updateAgentUser: db.prepare(`UPDATE users SET name = ?, category = ? WHERE id = ?`),
     updateWorker: db.prepare(`UPDATE users SET name = ?, category = ?, available = ? WHERE id = ?`),
     rotateAgent: db.prepare(`UPDATE agent_profiles SET key_hash = ?, key_prefix = ? WHERE user_id = ?`),
     rotateBuyer: db.prepare(`UPDATE users SET key_hash = ?, key_prefix = ? WHERE id = ?`),
@@ -83,7 +84,7 @@ export function accounts(ctx: Ctx) {
     deleteExpiredSessions: db.prepare(`DELETE FROM sessions WHERE expires_at <= ?`),
     adminCount: db.prepare(`SELECT COUNT(*) AS n FROM users WHERE role = 'ADMIN' AND disabled = 0`),
     listUsers: db.prepare(
-      `SELECT u.id, u.role, u.name, u.email, u.category, u.disabled, u.created_at, u.key_prefix,
+      `SELECT u.id, u.role, u.name, u.email, CASE WHEN ap.id IS NULL THEN u.category ELSE ap.category END AS category, u.disabled, u.created_at, u.key_prefix,
               ap.id AS agent_id, ap.key_prefix AS agent_key_prefix, ap.revoked_at, ap.last_seen_at
          FROM users u LEFT JOIN agent_profiles ap ON ap.user_id = u.id ORDER BY u.created_at, u.id`,
     ),
@@ -246,7 +247,7 @@ export function accounts(ctx: Ctx) {
       db.tx(() => {
         q.updateAgent.run(next.name, next.category, next.maxConcurrent, p.userId);
         keyCache.clear();
-        q.updateUserName.run(next.name, p.userId);
+        q.updateAgentUser.run(next.name, next.category, p.userId);
       });
       return agentView(p.userId);
     },

@@ -72,7 +72,7 @@ export function tasks(ctx: Ctx, logEvent: (actor: string | null, taskId: string 
          FROM users u LEFT JOIN agent_profiles ap ON ap.user_id = u.id
         WHERE u.disabled = 0 AND u.id != ?
           AND ((u.role = 'AGENT' AND ap.revoked_at IS NULL) OR (u.role = 'WORKER' AND u.available = 1))
-          AND (? IS NULL OR lower(COALESCE(ap.category, u.category)) = lower(?))
+          AND (? IS NULL OR lower(CASE WHEN ap.id IS NULL THEN u.category ELSE ap.category END) = lower(?))
           AND NOT EXISTS (SELECT 1 FROM match_offers o WHERE o.task_id = ? AND o.worker_user_id = u.id)`,
     ),
     insertOffer: db.prepare(
