@@ -214,8 +214,10 @@ describe('requests over the socket', () => {
     s.close();
   });
 
-  const bad: { name: string; raw: string; code: string; requestId?: unknown; issue?: string }[] = [
+  const bad: { name: string; raw: string | Buffer; code: string; requestId?: unknown; issue?: string }[] = [
     { name: 'invalid JSON', raw: '{"type":', code: 'invalid_json' },
+    // A binary frame (ws checks the UTF-8 of text frames itself) holding a ping whose bytes are not UTF-8.
+    { name: 'a binary frame that is not UTF-8', raw: Buffer.concat([Buffer.from('{"type":"ping","requestId":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]), code: 'invalid_json' },
     { name: 'an unknown type', raw: JSON.stringify({ type: 'teleport', requestId: 'u1' }), code: 'unknown_type', requestId: 'u1' },
     { name: 'no type', raw: JSON.stringify({ requestId: 'n1' }), code: 'invalid_body', requestId: 'n1', issue: 'type' },
     { name: 'a decision without offerId', raw: JSON.stringify({ type: 'offer_decision', requestId: 'm1', accept: true }), code: 'invalid_body', requestId: 'm1', issue: 'offerId' },

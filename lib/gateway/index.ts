@@ -1,5 +1,6 @@
 // The agent gateway at /agent-ws (SPEC §6): auth frame, replay of pending offers, live pushes,
 // decisions and deliverables over the socket through the same domain functions the HTTP routes call.
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -135,7 +136,10 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
   function onMessage(c: Conn, data: Buffer | ArrayBuffer | Buffer[]) {
     let msg: unknown;
     try {
-      msg = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8'));
+      const buf = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
+      // ws checks a text frame's UTF-8 itself (1007 otherwise); a binary frame's bytes are checked here.
+      if (!isUtf8(buf)) throw new Error('not UTF-8');
+      msg = JSON.parse(buf.toString('utf8'));
     } catch {
       if (!c.principal) return refuse(c, 'The first frame must be {"type":"auth","apiKey":"hc_agent_…"}.');
       return send(c, { type: 'error', code: 'invalid_json', status: 400, message: 'The frame is not valid JSON.' });

@@ -1,5 +1,6 @@
 // The HTTP plumbing: the call object handlers get, body reading, JSON replies, the one error writer,
 // and the route table matcher. No framework: a route is a method, a path pattern and a handler.
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError, errorBody, toAppError } from '../errors.ts';
 import type { Principal } from '../domain/context.ts';
@@ -141,7 +142,10 @@ export function readBody(req: IncomingMessage, limit: number): Promise<unknown> 
       if (!JSON_TYPE.test(type)) {
         return reject(new AppError(415, 'unsupported_media_type', 'Send the body as JSON with "Content-Type: application/json".'));
       }
-      const text = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8');
+      const buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      // JSON is UTF-8 (RFC 8259 §8.1): bytes that are not are refused, not turned into U+FFFD and stored.
+      if (!isUtf8(buf)) return reject(new AppError(400, 'invalid_json', 'The request body is not valid UTF-8.'));
+      const text = buf.toString('utf8');
       try {
         resolve(JSON.parse(text));
       } catch {
