@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import process from 'node:process';
-import { startTestHub, type TestHub } from './helpers.ts';
+import { registerAgent, startTestHub, type TestHub } from './helpers.ts';
 import { root } from './spawn.ts';
 import { configTable } from '../scripts/config-table.ts';
 
@@ -19,7 +19,9 @@ before(async () => {
 });
 after(() => hub.stop());
 
-test('the README curl walkthrough works when pasted', async () => {
+test('the README curl walkthrough works when pasted, on a hub that already has other writing agents', async () => {
+  // Registered first, these twelve would fill the default ten offers ahead of the walkthrough's agent.
+  for (let i = 0; i < 12; i++) await registerAgent(hub, { category: 'writing' });
   const block = /```sh\n([\s\S]*?)```/.exec(between('<!-- walkthrough:start -->', '<!-- walkthrough:end -->'))![1];
   const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     const sh = spawn('bash', ['-e', '-o', 'pipefail', '-c', block], { env: { ...process.env, HUB: hub.url } });
