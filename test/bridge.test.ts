@@ -127,7 +127,8 @@ test('the agent accepts and submits through the local API; the hub\'s answers co
     assert.equal(view.status, 200);
     assert.equal(view.body.task.status, 'ASSIGNED');
     assert.equal(view.body.assignment.status, 'SUBMITTED');
-    assert.equal(view.body.deliverable.contentText, text);
+    // One final line break is dropped from a text/plain deliverable (the heredoc the skill uses ends with one).
+    assert.equal(view.body.deliverable.contentText, text.slice(0, -1));
 
     const empty = await s.bridge.api('POST', '/valence-submit', { body: { assignmentId: accepted.body.assignmentId } });
     assert.equal(empty.status, 400);
@@ -142,6 +143,8 @@ test('the agent accepts and submits through the local API; the hub\'s answers co
     const resubmitted = await s.bridge.api('POST', '/valence-submit', { body: { assignmentId: accepted.body.assignmentId, contentText: 'Title\n' + text } });
     assert.equal(resubmitted.status, 200);
     assert.equal(resubmitted.body.revision, 2);
+    const revised = await s.hub.hub.api('GET', `/api/buyer/tasks/${task.id}`, { key: s.buyer.apiKey });
+    assert.equal(revised.body.deliverable.contentText, 'Title\n' + text, 'a JSON contentText is kept exactly, final line break included');
   } finally {
     await s.cleanup();
   }
@@ -302,6 +305,13 @@ test('OpenClaw down or answering 5xx: the offer waits and is retried with backof
     const task = await openTask(s.hub.hub, s.buyer.apiKey, { category: 'writing' });
     const [offer] = await match(s.hub.hub, s.buyer.apiKey, task.id);
     await waitFor(() => s.bridge.lines.filter((l) => l.msg === 'OpenClaw did not take the offer; will retry').length >= 3, 'retries while OpenClaw is down');
+    // The backoff starts at minBackoffMs (50 ms here) and doubles, with jitter in the upper half of each step.
+    const retries = s.bridge.lines.filter((l) => l.msg === 'OpenClaw did not take the offer; will retry').slice(0, 3);
+    assert.deepEqual(retries.map((l) => l.attempt), [1, 2, 3]);
+    retries.forEach((l, i) => {
+      const base = 50 * 2 ** i;
+      assert.ok(Number(l.retryInMs) >= base / 2 && Number(l.retryInMs) <= base, `retry ${i + 1} after ${l.retryInMs} ms, within [${base / 2}, ${base}]`);
+    });
     const st = await s.bridge.api('GET', '/status');
     assert.equal(st.status, 200);
     assert.equal(st.body.waiting, 1);
@@ -328,6 +338,43 @@ test('OpenClaw down or answering 5xx: the offer waits and is retried with backof
     assert.equal(limited.status, 429);
     const waited = s.bridge.lines.find((l) => l.msg === 'OpenClaw did not take the offer; will retry' && String(l.detail).startsWith('HTTP 429'));
     assert.equal(waited?.retryInMs, 1000);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('an offer withdrawn while OpenClaw is still answering its hand-over: once OpenClaw takes it, the agent is told', async () => {
+  const s = await setup();
+  try {
+    await waitFor(() => s.bridge.status().connected, 'hub link');
+    for (const how of ['cancel', 'withdraw'] as const) {
+      const held = s.oc.holdNext();
+      const wakes = s.oc.wakes.length;
+      const task = await openTask(s.hub.hub, s.buyer.apiKey, { category: 'writing', title: `Held ${how}` });
+      const offers = await match(s.hub.hub, s.buyer.apiKey, task.id, 1000);
+      await held.arrived; // the hand-over request is in flight, unanswered
+      if (how === 'cancel') {
+        const res = await s.hub.hub.api('POST', `/api/buyer/tasks/${task.id}/cancel`, { key: s.buyer.apiKey, body: {} });
+        assert.equal(res.status, 200, res.text);
+      } else {
+        // Another agent wins the task: the bridge's offer is withdrawn.
+        const rival = await registerAgent(s.hub.hub, { category: 'writing' });
+        const more = await match(s.hub.hub, s.buyer.apiKey, task.id, 1000);
+        const theirs = more.find((o) => o.workerUserId === rival.userId)!;
+        const won = await s.hub.hub.api('POST', `/api/agent/v1/offers/${theirs.offerId}/decision`, { key: rival.apiKey, body: { accept: true } });
+        assert.equal(won.status, 200, won.text);
+      }
+      await waitFor(() => s.bridge.lines.some((l) => l.msg === (how === 'cancel' ? 'task cancelled' : 'offer withdrawn') && (l.taskId === task.id || l.offerId === offers[0].offerId)), `the bridge heard of the ${how}`);
+      assert.equal(s.oc.wakes.length, wakes, 'nothing to tell before OpenClaw has the offer');
+      held.release();
+      const wake = await waitFor(() => s.oc.wakes[wakes], `the ${how} told to the agent after the late hand-over`);
+      assert.equal(wake.status, 200);
+      assert.equal(s.oc.wakes.length, wakes + 1, 'told once');
+      const why = how === 'cancel' ? 'the buyer cancelled the task' : 'another worker took the task';
+      assert.equal(String(wake.body.text), `Valence: offer ${offers[0].offerId} ("Held ${how}") is no longer available (${why}). Stop any work on it; do not accept or submit for it.`);
+    }
+    const st = await s.bridge.api('GET', '/status');
+    assert.deepEqual([st.status, st.body.handedOver, st.body.waiting], [200, 2, 0], 'both late hand-overs counted, none left waiting');
   } finally {
     await s.cleanup();
   }

@@ -108,7 +108,11 @@ export async function startBridge(config: BridgeConfig, opts: BridgeOptions = {}
         const offerId = String(msg.offerId ?? '');
         const rec = settle(offerId);
         log('info', 'offer withdrawn', { offerId, reason: msg.reason, wasHandedOver: rec?.status === 'handed_over' });
-        if (rec?.status === 'handed_over') void wake(withdrawnNotice(rec.offer, String(msg.reason ?? 'withdrawn')), { offerId, event: 'offer_withdrawn' });
+        if (!rec) return;
+        const notice = () => void wake(withdrawnNotice(rec.offer, String(msg.reason ?? 'withdrawn')), { offerId, event: 'offer_withdrawn' });
+        // Handed over already, or being handed over right now (then told if OpenClaw takes it).
+        if (rec.status === 'handed_over') notice();
+        else handover.whenTakenLate(offerId, notice);
         return;
       }
       case 'task_cancelled': {
@@ -119,7 +123,9 @@ export async function startBridge(config: BridgeConfig, opts: BridgeOptions = {}
         const known = assignmentId ? assignments.get(assignmentId) : undefined;
         const title = recs[0]?.offer.task.title ?? known?.title ?? null;
         log('info', 'task cancelled', { taskId, assignmentId });
-        if (told || assignmentId) void wake(cancelledNotice(taskId, title, assignmentId), { taskId, event: 'task_cancelled' });
+        const notice = () => void wake(cancelledNotice(taskId, title, assignmentId), { taskId, event: 'task_cancelled' });
+        if (told || assignmentId) notice();
+        else for (const r of recs) if (handover.whenTakenLate(r!.offer.offerId, notice)) break;
         return;
       }
       case 'deliverable_reviewed': {

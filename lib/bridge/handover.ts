@@ -24,6 +24,9 @@ export class Handover {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private pumping = false;
   private closed = false;
+  /** The offer whose hand-over request is in flight, and what to do if OpenClaw takes it after all. */
+  private inFlight: string | null = null;
+  private ifTakenLate: (() => void) | null = null;
   pausedUntil = 0;
   pauseReason: string | null = null;
 
@@ -61,6 +64,17 @@ export class Handover {
   /** The offer is no longer pending: stop trying. */
   forget(offerId: string) {
     this.due.delete(offerId);
+  }
+
+  /**
+   * True when a hand-over request for this offer is in flight: OpenClaw may still take it. Then
+   * `tell` runs if it does (the offer was withdrawn or its task cancelled meanwhile, and the agent
+   * must hear so, as for an offer handed over earlier).
+   */
+  whenTakenLate(offerId: string, tell: () => void): boolean {
+    if (this.inFlight !== offerId) return false;
+    this.ifTakenLate = tell;
+    return true;
   }
 
   get paused(): boolean {
@@ -110,27 +124,34 @@ export class Handover {
       return;
     }
     this.store.attempted(offerId);
+    const attempts = rec.attempts; // this one included
     let outcome: HookOutcome;
+    this.inFlight = offerId;
     try {
       outcome = await this.client.agent(offerMessage(rec.offer, this.endpoint()), offerId);
     } catch (err) {
       outcome = { kind: 'retry', status: null, detail: (err as Error).message };
     }
+    const takenLate = this.ifTakenLate;
+    this.inFlight = null;
+    this.ifTakenLate = null;
     if (this.closed) return;
     // The offer may have been withdrawn or decided while the request was in flight.
     const still = this.store.get(offerId);
     switch (outcome.kind) {
       case 'ok':
-        if (still) this.store.handedOver(offerId, outcome.runId);
+        this.store.handedOver(offerId, outcome.runId);
         this.pausedUntil = 0;
         this.pauseReason = null;
-        this.log('info', 'offer handed to OpenClaw', { offerId, runId: outcome.runId, attempts: rec.attempts + 1 });
+        this.log('info', 'offer handed to OpenClaw', { offerId, runId: outcome.runId, attempts });
+        if (!still) takenLate?.();
         return;
       case 'retry': {
         if (!still) return;
-        const delay = outcome.retryAfterMs ?? backoffDelay(rec.attempts, this.timings.minBackoffMs, this.timings.maxBackoffMs);
+        // The first retry after 1 s (minBackoffMs), then doubling: backoffDelay counts from 0.
+        const delay = outcome.retryAfterMs ?? backoffDelay(attempts - 1, this.timings.minBackoffMs, this.timings.maxBackoffMs);
         this.onError('openclaw', `hand-over of offer ${offerId} failed (${outcome.detail}); retrying`);
-        this.log('warn', 'OpenClaw did not take the offer; will retry', { offerId, detail: outcome.detail, attempt: rec.attempts + 1, retryInMs: delay });
+        this.log('warn', 'OpenClaw did not take the offer; will retry', { offerId, detail: outcome.detail, attempt: attempts, retryInMs: delay });
         this.schedule(offerId, Date.now() + delay);
         return;
       }

@@ -61,7 +61,8 @@ const handlers: Record<'status' | 'decide' | 'submit', Handler> = {
     let assignmentId: unknown = url.searchParams.get('assignmentId') ?? undefined;
     let contentText: unknown;
     if (type === 'text/plain') {
-      contentText = await readText(req);
+      // One final line break is the heredoc's (or the text file's) end, not part of the deliverable.
+      contentText = (await readText(req)).replace(/\r?\n$/, '');
     } else {
       const body = await readJson(req);
       if (body.assignmentId !== undefined) assignmentId = body.assignmentId;

@@ -156,13 +156,15 @@ export class OfferStore {
     this.save();
   }
 
+  /** OpenClaw took the offer. Counted even when the record is gone (dropped while the request was in flight). */
   handedOver(offerId: string, runId: string | null, now = new Date()) {
-    const rec = this.offers.get(offerId);
-    if (!rec) return;
-    rec.status = 'handed_over';
     this.handedOverTotal++;
-    rec.handedOverAt = now.toISOString();
-    rec.runId = runId;
+    const rec = this.offers.get(offerId);
+    if (rec) {
+      rec.status = 'handed_over';
+      rec.handedOverAt = now.toISOString();
+      rec.runId = runId;
+    }
     this.save();
   }
 

@@ -3,7 +3,8 @@
 // 401 "Unauthorized" as plain text, 400 {ok:false,error} for bad bodies (sessionKey without opt-in,
 // unknown agentId, missing message, a token in the query string), 429 with Retry-After after 20 failed
 // authentications in a minute, 200 {ok:true,runId} on admission, the same runId again for a repeated
-// idempotency key. Tests can make it answer 5xx for a while, or stop it to make it unreachable.
+// idempotency key. Tests can make it answer 5xx for a while, hold a request unanswered, or stop it to
+// make it unreachable.
 import http from 'node:http';
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
@@ -44,6 +45,17 @@ export class OpenClawStandIn extends EventEmitter {
   failNext(count: number, status: number, retryAfter?: number) {
     this.failures = { count, status, retryAfter };
   }
+
+  /** The next hook request waits, unanswered, until release() (a slow OpenClaw); `arrived` settles when it comes. */
+  holdNext(): { arrived: Promise<void>; release: () => void } {
+    let arrive!: () => void;
+    let release!: () => void;
+    const arrived = new Promise<void>((r) => (arrive = r));
+    const released = new Promise<void>((r) => (release = r));
+    this.hold = { arrive, released };
+    return { arrived, release };
+  }
+  private hold: { arrive: () => void; released: Promise<void> } | null = null;
 
   async start(port = this.port): Promise<this> {
     const server = http.createServer((req, res) => void this.handle(req, res));
@@ -86,6 +98,12 @@ export class OpenClawStandIn extends EventEmitter {
     const url = new URL(req.url ?? '/', 'http://openclaw.local');
     let text = '';
     for await (const c of req) text += c;
+    const held = this.hold;
+    if (held) {
+      this.hold = null;
+      held.arrive();
+      await held.released;
+    }
     let body: Record<string, unknown> = {};
     const path = url.pathname;
     if (path !== '/hooks/agent' && path !== '/hooks/wake') return this.answer(res, path, req, body, 404, 'Not Found');
