@@ -8,6 +8,7 @@ import { loadBridgeConfig, hubSocketUrl, isLoopback, OPTIONS, redactedBridgeConf
 import { backoffDelay } from '../lib/bridge/hub-link.ts';
 import { OfferStore, type PendingOffer } from '../lib/bridge/state.ts';
 import { offerMessage } from '../lib/bridge/message.ts';
+import { makeLogger } from '../lib/bridge/log.ts';
 import { tempDir } from './helpers.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -134,4 +135,18 @@ test('deployment files: both units restart on failure, read secrets from an envi
   const tutorial = fs.readFileSync(path.join(ROOT, 'docs', 'bridge.md'), 'utf8');
   for (const o of OPTIONS) assert.ok(tutorial.includes(`| \`${o.env}\` |`), `docs/bridge.md documents ${o.env}`);
   for (const topic of ['hooks:', 'extraDirs', 'skills/valence', 'valence-bridge.service', 'valence-bridge.user.service', 'Troubleshooting']) assert.ok(tutorial.includes(topic), topic);
+});
+
+test('LOG_LEVEL: info writes every line, error only errors (no warnings), silent nothing', () => {
+  const written = (level: 'info' | 'error' | 'silent') => {
+    const out: string[] = [];
+    const log = makeLogger(level, (line) => out.push(JSON.parse(line).level));
+    log('info', 'an offer arrived');
+    log('warn', 'OpenClaw did not take the offer; will retry');
+    log('error', 'OPENCLAW REFUSED THE HOOKS TOKEN');
+    return out;
+  };
+  assert.deepEqual(written('info'), ['info', 'warn', 'error']);
+  assert.deepEqual(written('error'), ['error']);
+  assert.deepEqual(written('silent'), []);
 });

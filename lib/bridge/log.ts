@@ -6,7 +6,7 @@ export type Logger = (level: 'info' | 'warn' | 'error', msg: string, fields?: Re
 
 export function makeLogger(level: LogLevel, sink?: (line: string, level: 'info' | 'warn' | 'error') => void): Logger {
   return (lvl, msg, fields = {}) => {
-    if (level === 'silent' || (level === 'error' && lvl === 'info')) return;
+    if (level === 'silent' || (level === 'error' && lvl !== 'error')) return;
     const line = JSON.stringify({ at: new Date().toISOString(), level: lvl, msg, ...fields });
     if (sink) sink(line, lvl);
     else if (lvl === 'info') process.stdout.write(line + '\n');
