@@ -9,7 +9,7 @@ import { RestartableHub, Relay, startTestBridge, waitFor, call, rawRequest } fro
 
 const HOOKS_TOKEN = 'hooks-token-for-tests-0123456789';
 
-async function setup(opts: { bridgeToken?: string; agentId?: string; hooksToken?: string; link?: Record<string, number>; wsUrl?: (hub: RestartableHub) => Promise<string> } = {}) {
+async function setup(opts: { bridgeToken?: string; agentId?: string; hooksToken?: string; link?: Record<string, number>; wsUrl?: (hub: RestartableHub) => Promise<string>; stateDir?: string } = {}) {
   const hub = await new RestartableHub().start();
   const oc = await new OpenClawStandIn(HOOKS_TOKEN).start();
   const agent = await registerAgent(hub.hub, { category: 'writing' });
@@ -22,6 +22,7 @@ async function setup(opts: { bridgeToken?: string; agentId?: string; hooksToken?
       hooksToken: opts.hooksToken ?? HOOKS_TOKEN,
       token: opts.bridgeToken ?? '',
       agentId: opts.agentId ?? '',
+      ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
     },
     { link: opts.link },
   );
@@ -377,6 +378,89 @@ test('an offer withdrawn while OpenClaw is still answering its hand-over: once O
     assert.deepEqual([st.status, st.body.handedOver, st.body.waiting], [200, 2, 0], 'both late hand-overs counted, none left waiting');
   } finally {
     await s.cleanup();
+  }
+});
+
+test('a rejection while OpenClaw is down is kept on disk and retried until OpenClaw takes it, across a restart of the bridge', async () => {
+  const scratch = tempDir('valence-notice-');
+  const stateDir = path.join(scratch, 'state');
+  const s = await setup({ stateDir });
+  try {
+    await waitFor(() => s.bridge.status().connected, 'hub link');
+    const { offer } = await s.offered();
+    const acc = await s.bridge.api('POST', '/valence-decide', { body: { offerId: offer.offerId, accept: true } });
+    assert.equal(acc.status, 200, JSON.stringify(acc.body));
+    const assignmentId = acc.body.assignmentId as string;
+    assert.equal((await s.bridge.api('POST', '/valence-submit', { body: { assignmentId, contentText: 'draft' } })).status, 200);
+
+    const port = s.oc.port;
+    await s.oc.stop();
+    const review = await s.hub.hub.api('POST', `/api/buyer/assignments/${assignmentId}/review`, { key: s.buyer.apiKey, body: { decision: 'reject', feedback: 'Cite your sources.' } });
+    assert.equal(review.status, 200, review.text);
+    const retryLines = () => s.bridge.lines.filter((l) => l.msg === 'OpenClaw did not take the notice; will retry');
+    // More tries than the five the bridge used to make before it dropped the notice.
+    await waitFor(() => retryLines().length >= 6, 'the notice retried while OpenClaw is down');
+    assert.equal(retryLines()[0].assignmentId, assignmentId);
+    const onDisk = () => Object.values(JSON.parse(fs.readFileSync(path.join(stateDir, 'offers.json'), 'utf8')).notices ?? {}) as { key: string; hook: string; text: string }[];
+    const [kept] = onDisk();
+    assert.equal(onDisk().length, 1);
+    assert.equal(kept.hook, 'agent');
+    assert.ok(kept.text.includes(`Assignment id: ${assignmentId}`) && kept.text.includes('Cite your sources.'), kept.text);
+    const st = await s.bridge.api('GET', '/status');
+    assert.equal(st.body.lastError.source, 'openclaw');
+
+    // The bridge stops and starts again on the same state folder, with OpenClaw back.
+    await s.bridge.close();
+    await s.oc.start(port);
+    const again = await startTestBridge({ wsUrl: s.hub.gatewayUrl, apiKey: s.agent.apiKey, hooksUrl: s.oc.hooksUrl, hooksToken: HOOKS_TOKEN, stateDir });
+    try {
+      const told = await waitFor(() => admittedCalls(s.oc).find((c) => String(c.body.message).includes('Cite your sources.')), 'the rejection handed to the agent after the restart');
+      assert.equal(told.body.idempotencyKey, kept.key);
+      assert.ok(String(told.body.message).includes(`Assignment id: ${assignmentId}`));
+      await waitFor(() => onDisk().length === 0, 'the delivered notice forgotten');
+      assert.equal(admittedCalls(s.oc).filter((c) => String(c.body.message).includes('Cite your sources.')).length, 1, 'told once');
+    } finally {
+      await again.close();
+    }
+  } finally {
+    await s.cleanup();
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+});
+
+test('an offer cancelled while the bridge was away: after it reconnects, the agent is told and the record forgotten', async () => {
+  const scratch = tempDir('valence-away-');
+  const stateDir = path.join(scratch, 'state');
+  const s = await setup({ stateDir });
+  try {
+    await waitFor(() => s.bridge.status().connected, 'hub link');
+    const gone = await s.offered({ title: 'Cancelled while away' });
+    const kept = await s.offered({ title: 'Still open' });
+    const admitted = admittedCalls(s.oc).length;
+    await s.bridge.close();
+    const cancel = await s.hub.hub.api('POST', `/api/buyer/tasks/${gone.task.id}/cancel`, { key: s.buyer.apiKey, body: {} });
+    assert.equal(cancel.status, 200, cancel.text);
+
+    const again = await startTestBridge({ wsUrl: s.hub.gatewayUrl, apiKey: s.agent.apiKey, hooksUrl: s.oc.hooksUrl, hooksToken: HOOKS_TOKEN, stateDir });
+    try {
+      const wake = await waitFor(() => s.oc.wakes.find((w) => String(w.body.text).includes(gone.offer.offerId)), 'the agent told after the reconnect');
+      assert.equal(wake.status, 200);
+      assert.equal(
+        String(wake.body.text),
+        `Valence: offer ${gone.offer.offerId} ("Cancelled while away") is no longer available (withdrawn, cancelled or expired while the bridge was away from the hub). Stop any work on it and do not accept it; if you had already accepted it and hold its assignment id, carry on with that assignment.`,
+      );
+      const onDisk = JSON.parse(fs.readFileSync(path.join(stateDir, 'offers.json'), 'utf8')).offers;
+      assert.deepEqual(Object.keys(onDisk), [kept.offer.offerId], 'the cancelled offer forgotten, the open one kept');
+      assert.equal(onDisk[kept.offer.offerId].status, 'handed_over');
+      assert.equal(s.oc.wakes.filter((w) => String(w.body.text).includes(kept.offer.offerId)).length, 0, 'nothing said of the open offer');
+      assert.equal(admittedCalls(s.oc).length, admitted, 'the replayed open offer is not handed over again');
+      assert.deepEqual((await again.api('GET', '/status')).body.waiting, 0);
+    } finally {
+      await again.close();
+    }
+  } finally {
+    await s.cleanup();
+    fs.rmSync(scratch, { recursive: true, force: true });
   }
 });
 

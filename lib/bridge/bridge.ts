@@ -3,13 +3,13 @@
 import { hubSocketUrl, type BridgeConfig } from './config.ts';
 import { HubLink, DEFAULT_TIMINGS, type LinkTimings, type HubReply } from './hub-link.ts';
 import { Handover, DEFAULT_HANDOVER_TIMINGS, type HandoverTimings } from './handover.ts';
+import { Notices } from './notices.ts';
 import { OpenClawClient } from './openclaw.ts';
 import { OfferStore, type PendingOffer } from './state.ts';
 import { startLocalApi } from './local-api.ts';
 import { makeLogger, type Logger } from './log.ts';
-import { cancelledNotice, rejectedMessage, withdrawnNotice } from './message.ts';
+import { cancelledNotice, goneNotice, rejectedMessage, withdrawnNotice } from './message.ts';
 import { randomUUID } from 'node:crypto';
-import type { HookOutcome } from './openclaw.ts';
 
 export interface BridgeOptions {
   log?: Logger;
@@ -70,29 +70,40 @@ export async function startBridge(config: BridgeConfig, opts: BridgeOptions = {}
     handOversPaused: handover.paused,
   });
 
-  // Notices are best effort: a few tries, then a log line (the offer record is what must not be lost).
-  const tell = async (send: () => Promise<HookOutcome>, fields: Record<string, unknown>) => {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const out = await send();
-      if (out.kind === 'ok') {
-        log('info', 'told OpenClaw', fields);
-        return;
-      }
-      if (out.kind !== 'retry') {
-        noteError('openclaw', `notice refused (${out.detail})`);
-        log('error', 'OpenClaw refused the notice', { ...fields, detail: out.detail });
-        return;
-      }
-      await new Promise((r) => setTimeout(r, out.retryAfterMs ?? 1_000 * 2 ** attempt));
-    }
-    log('warn', 'could not tell OpenClaw; gave up', fields);
-  };
-  const wake = (text: string, fields: Record<string, unknown>) => tell(() => client.wake(text), fields);
+  // Notices for the agent are kept until OpenClaw takes them, like offers (lib/bridge/notices.ts).
+  const notices = new Notices(store, client, log, noteError, { ...DEFAULT_HANDOVER_TIMINGS, ...opts.handover });
+  const wake = (key: string, text: string, about: Record<string, string | null>) => notices.send({ key, hook: 'wake', text, about });
 
   const settle = (offerId: string) => {
     handover.forget(offerId);
     return store.drop(offerId);
   };
+
+  // After each auth_ok the hub replays every offer still pending, before it reads anything the bridge
+  // sends (SPEC §6). So once the answer to a ping sent on auth_ok arrives, a record the bridge held
+  // before that was not replayed is no longer pending: it was withdrawn, cancelled, decided or expired
+  // while the link was down. It is forgotten, and the agent is told if it had the offer.
+  let replayed: Set<string> | null = null;
+  link.on('up', () => {
+    const seen = new Set<string>();
+    replayed = seen;
+    const held = store.all().map((r) => r.offer.offerId);
+    link.request({ type: 'ping' }).then((reply) => {
+      if (replayed !== seen) return; // a newer connection took over
+      replayed = null;
+      if (!reply.ok) return;
+      for (const offerId of held) {
+        if (seen.has(offerId)) continue;
+        const rec = settle(offerId);
+        if (!rec) continue; // decided or dropped meanwhile
+        const expired = rec.offer.expiresAt ? Date.parse(rec.offer.expiresAt) <= Date.now() : false;
+        log('info', 'offer no longer pending after reconnect; forgotten', { offerId, wasHandedOver: rec.status === 'handed_over', expired });
+        if (rec.status === 'handed_over' && !expired) wake(`gone:${offerId}`, goneNotice(rec.offer), { offerId, event: 'offer_gone' });
+      }
+    }, () => {
+      // the link dropped again before the hub answered: the next auth_ok starts over
+    });
+  });
 
   link.on('frame', (msg: Record<string, unknown>) => {
     switch (msg.type) {
@@ -101,6 +112,7 @@ export async function startBridge(config: BridgeConfig, opts: BridgeOptions = {}
           log('warn', 'pending_offer without an offerId; ignored');
           return;
         }
+        replayed?.add(msg.offerId);
         handover.offer(msg as unknown as PendingOffer);
         return;
       }
@@ -109,7 +121,7 @@ export async function startBridge(config: BridgeConfig, opts: BridgeOptions = {}
         const rec = settle(offerId);
         log('info', 'offer withdrawn', { offerId, reason: msg.reason, wasHandedOver: rec?.status === 'handed_over' });
         if (!rec) return;
-        const notice = () => void wake(withdrawnNotice(rec.offer, String(msg.reason ?? 'withdrawn')), { offerId, event: 'offer_withdrawn' });
+        const notice = () => wake(`withdrawn:${offerId}`, withdrawnNotice(rec.offer, String(msg.reason ?? 'withdrawn')), { offerId, event: 'offer_withdrawn' });
         // Handed over already, or being handed over right now (then told if OpenClaw takes it).
         if (rec.status === 'handed_over') notice();
         else handover.whenTakenLate(offerId, notice);
@@ -123,7 +135,7 @@ export async function startBridge(config: BridgeConfig, opts: BridgeOptions = {}
         const known = assignmentId ? assignments.get(assignmentId) : undefined;
         const title = recs[0]?.offer.task.title ?? known?.title ?? null;
         log('info', 'task cancelled', { taskId, assignmentId });
-        const notice = () => void wake(cancelledNotice(taskId, title, assignmentId), { taskId, event: 'task_cancelled' });
+        const notice = () => wake(`cancelled:${taskId}`, cancelledNotice(taskId, title, assignmentId), { taskId, assignmentId, event: 'task_cancelled' });
         if (told || assignmentId) notice();
         else for (const r of recs) if (handover.whenTakenLate(r!.offer.offerId, notice)) break;
         return;
@@ -133,8 +145,8 @@ export async function startBridge(config: BridgeConfig, opts: BridgeOptions = {}
         log('info', 'deliverable reviewed', { assignmentId, taskId: msg.taskId, decision: msg.decision, status: msg.status });
         if (msg.decision === 'reject' && assignmentId) {
           const text = rejectedMessage(assignmentId, assignments.get(assignmentId)?.title ?? null, typeof msg.feedback === 'string' ? msg.feedback : null, { baseUrl, token: cfg.token });
-          const key = `${assignmentId}:rejected:${randomUUID()}`;
-          void tell(() => client.agent(text, key), { assignmentId, event: 'deliverable_reviewed' });
+          // A fresh key per rejection (OpenClaw's idempotency key), the same for every retry of it.
+          notices.send({ key: `${assignmentId}:rejected:${randomUUID()}`, hook: 'agent', text, about: { assignmentId, event: 'deliverable_reviewed' } });
         }
         return;
       }
@@ -176,6 +188,7 @@ export async function startBridge(config: BridgeConfig, opts: BridgeOptions = {}
   pruneTimer.unref?.();
 
   handover.resume();
+  notices.resume();
   link.start();
 
   let closing: Promise<void> | null = null;
@@ -188,6 +201,7 @@ export async function startBridge(config: BridgeConfig, opts: BridgeOptions = {}
       (closing ??= (async () => {
         clearInterval(pruneTimer);
         handover.close();
+        notices.close();
         await Promise.all([api.close(), link.close()]);
         store.close();
       })()),

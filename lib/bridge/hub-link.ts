@@ -115,11 +115,11 @@ export class HubLink extends EventEmitter {
         this.emit('up', { agentId: this.agentId, userId: this.userId });
         return;
       }
-      if ((msg.type === 'ack' || msg.type === 'error') && typeof msg.requestId === 'string' && this.pending.has(msg.requestId)) {
+      if ((msg.type === 'ack' || msg.type === 'pong' || msg.type === 'error') && typeof msg.requestId === 'string' && this.pending.has(msg.requestId)) {
         const p = this.pending.get(msg.requestId)!;
         this.pending.delete(msg.requestId);
         clearTimeout(p.timer);
-        if (msg.type === 'ack') {
+        if (msg.type !== 'error') {
           const { type: _t, requestId: _r, ...body } = msg;
           p.resolve({ ok: true, body });
         } else {
@@ -197,7 +197,7 @@ export class HubLink extends EventEmitter {
     this.pongTimer = null;
   }
 
-  /** Sends a request frame and waits for its ack or error. Throws HubUnavailable while the link is down, HubTimeout when the hub is silent. */
+  /** Sends a request frame and waits for its ack (pong for a ping) or error. Throws HubUnavailable while the link is down, HubTimeout when the hub is silent. */
   request(frame: Record<string, unknown>): Promise<HubReply> {
     const ws = this.ws;
     if (!this.connected || !ws || ws.readyState !== WebSocket.OPEN) return Promise.reject(new HubUnavailable());

@@ -45,6 +45,11 @@ export function withdrawnNotice(offer: PendingOffer, reason: string): string {
   return `Valence: offer ${offer.offerId} ("${oneLine(offer.task?.title, 'untitled')}") is no longer available (${why}). Stop any work on it; do not accept or submit for it.`;
 }
 
+/** An offer handed over earlier that the hub no longer replays: it stopped being pending while the bridge was away. */
+export function goneNotice(offer: PendingOffer): string {
+  return `Valence: offer ${offer.offerId} ("${oneLine(offer.task?.title, 'untitled')}") is no longer available (withdrawn, cancelled or expired while the bridge was away from the hub). Stop any work on it and do not accept it; if you had already accepted it and hold its assignment id, carry on with that assignment.`;
+}
+
 export function cancelledNotice(taskId: string, title: string | null, assignmentId: string | null): string {
   const what = title ? `"${oneLine(title, '')}"` : taskId;
   return assignmentId

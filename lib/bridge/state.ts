@@ -1,5 +1,6 @@
 // The bridge's memory of offers, kept in BRIDGE_STATE_DIR/offers.json so that an offer handed to
-// OpenClaw is never handed over again — not after a reconnect, the hub's replay, or a restart.
+// OpenClaw is never handed over again — not after a reconnect, the hub's replay, or a restart — and
+// of the notices for the agent that OpenClaw has not taken yet, so that none is lost either.
 // Every change rewrites the file atomically: a temp file, fsync, rename, fsync of the folder.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -32,11 +33,25 @@ export interface OfferRecord {
   error?: string;
 }
 
+/** A notice for the agent not yet taken by OpenClaw: a rejection (agent hook) or an offer gone (wake hook). */
+export interface NoticeRecord {
+  /** Unique; also the idempotency key of an agent-hook notice. */
+  key: string;
+  hook: 'agent' | 'wake';
+  text: string;
+  createdAt: string;
+  attempts: number;
+  /** What the log line says it was about (ids, the event). */
+  about: Record<string, string | null>;
+}
+
 interface FileShape {
   version: 1;
   /** Offers OpenClaw ever admitted from this folder (records are dropped, the count stays). */
   handedOverTotal: number;
   offers: Record<string, OfferRecord>;
+  /** Notices waiting for OpenClaw (absent in files written before they were kept). */
+  notices?: Record<string, NoticeRecord>;
 }
 
 // A record outlives its offer's expiry a little, so a hub whose clock runs behind ours cannot replay an
@@ -46,6 +61,7 @@ const EXPIRY_GRACE_MS = 10 * 60_000;
 export class OfferStore {
   readonly file: string;
   private offers = new Map<string, OfferRecord>();
+  private notices = new Map<string, NoticeRecord>();
   handedOverTotal = 0;
   private lockFile: string;
 
@@ -121,6 +137,36 @@ export class OfferStore {
     for (const [id, rec] of Object.entries(data.offers)) {
       if (rec && typeof rec === 'object' && rec.offer?.offerId === id) this.offers.set(id, rec);
     }
+    for (const [key, n] of Object.entries(data.notices ?? {})) {
+      if (n && typeof n === 'object' && n.key === key && typeof n.text === 'string' && (n.hook === 'agent' || n.hook === 'wake')) this.notices.set(key, n);
+    }
+  }
+
+  /** Keeps a notice until OpenClaw takes it (or refuses it for good). */
+  addNotice(n: Omit<NoticeRecord, 'createdAt' | 'attempts'>, now = new Date()): NoticeRecord {
+    const rec: NoticeRecord = { ...n, createdAt: now.toISOString(), attempts: 0 };
+    this.notices.set(rec.key, rec);
+    this.save();
+    return rec;
+  }
+
+  noticeAttempted(key: string) {
+    const n = this.notices.get(key);
+    if (!n) return;
+    n.attempts++;
+    this.save();
+  }
+
+  dropNotice(key: string) {
+    if (this.notices.delete(key)) this.save();
+  }
+
+  notice(key: string): NoticeRecord | undefined {
+    return this.notices.get(key);
+  }
+
+  allNotices(): NoticeRecord[] {
+    return [...this.notices.values()];
   }
 
   get(offerId: string): OfferRecord | undefined {
@@ -199,7 +245,7 @@ export class OfferStore {
   }
 
   private save() {
-    const data: FileShape = { version: 1, handedOverTotal: this.handedOverTotal, offers: Object.fromEntries(this.offers) };
+    const data: FileShape = { version: 1, handedOverTotal: this.handedOverTotal, offers: Object.fromEntries(this.offers), notices: Object.fromEntries(this.notices) };
     const tmp = `${this.file}.${process.pid}.tmp`;
     const fd = fs.openSync(tmp, 'w', 0o600);
     try {
