@@ -512,6 +512,29 @@ test('a wrong hooks token pauses hand-overs loudly instead of hammering; another
   }
 });
 
+test('any 4xx but 401, 403 and 429 gives that one offer up, loudly, and the next offer goes over', async () => {
+  const s = await setup();
+  try {
+    await waitFor(() => s.bridge.status().connected, 'hub link');
+    for (const status of [404, 408, 409, 422]) {
+      s.oc.failNext(1, status);
+      const before = agentCalls(s.oc).length;
+      const t = await openTask(s.hub.hub, s.buyer.apiKey, { category: 'writing' });
+      const [offer] = await match(s.hub.hub, s.buyer.apiKey, t.id);
+      await waitFor(() => s.bridge.lines.some((l) => l.msg === 'OPENCLAW REJECTED THE OFFER: given up, fix the set-up' && l.offerId === offer.offerId), `HTTP ${status} gives the offer up`);
+      // (the stand-in answers a forced status before it reads the body, so the call records no body)
+      assert.deepEqual(agentCalls(s.oc).slice(before).map((c) => c.status), [status], `HTTP ${status}: one request, no retry`);
+      const st = await s.bridge.api('GET', '/status');
+      assert.deepEqual([st.body.waiting, st.body.handOversPaused], [0, false]);
+      assert.match(st.body.lastError.message, new RegExp(`HTTP ${status}`));
+    }
+    const next = await s.offered();
+    assert.equal(admittedCalls(s.oc).at(-1)!.body.idempotencyKey, next.offer.offerId);
+  } finally {
+    await s.cleanup();
+  }
+});
+
 test('withdrawn and cancelled offers: OpenClaw is told through /hooks/wake, and the bridge forgets them', async () => {
   const s = await setup();
   try {

@@ -1,7 +1,7 @@
 // Notices for the agent — a rejected deliverable with the buyer's feedback (agent hook), an offer or
 // task gone (wake hook) — are kept in the state file until OpenClaw takes them, like offers: retried
 // with the same backoff while OpenClaw is unreachable or busy, sent again after a restart of the bridge.
-// - OpenClaw unreachable, 5xx, 408, 409: retry, 1 s doubling to 60 s, with jitter; 429: Retry-After.
+// - OpenClaw unreachable, 5xx: retry, 1 s doubling to 60 s, with jitter; 429: Retry-After.
 // - 401/403 (a wrong hooks token): retry once per pause period (the offers' pause says it loudly).
 // - another 4xx: that notice is dropped with a loud log line.
 import { backoffDelay } from './hub-link.ts';

@@ -3,7 +3,7 @@
 
 export type HookOutcome =
   | { kind: 'ok'; runId: string | null }
-  /** OpenClaw unreachable, 5xx, 408 or 409: try again later; retryAfterMs when OpenClaw named a time. */
+  /** OpenClaw unreachable or 5xx (or 429): try again later; retryAfterMs when OpenClaw named a time. */
   | { kind: 'retry'; status: number | null; detail: string; retryAfterMs?: number }
   /** 401/403: the hooks token is wrong; nothing will work until a person fixes it. */
   | { kind: 'auth'; status: number; detail: string }
@@ -71,7 +71,8 @@ export class OpenClawClient {
       const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
       return { kind: 'retry', status: 429, detail, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
     }
-    if (res.status >= 500 || res.status === 408 || res.status === 409) return { kind: 'retry', status: res.status, detail };
+    // SPEC §7: unreachable or 5xx retries; 429 waits; 401/403 pause; any other 4xx drops that one offer.
+    if (res.status >= 500) return { kind: 'retry', status: res.status, detail };
     return { kind: 'rejected', status: res.status, detail };
   }
 }
