@@ -53,7 +53,8 @@ test('a real OpenClaw agent, following the valence skill, accepts an offer and s
     assert.equal(view.body.assignment.workerUserId, agent.userId);
     assert.equal(view.body.assignment.status, 'SUBMITTED');
     assert.equal(view.body.offers.find((o: { id: string }) => o.id === offer.offerId).status, 'ACCEPTED');
-    assert.equal(view.body.deliverable.contentText, deliverableFor(title) + '\n');
+    // Exactly what the model wrote: the final line break the skill's heredoc adds is not part of it.
+    assert.equal(view.body.deliverable.contentText, deliverableFor(title));
     assert.equal(view.body.deliverable.revision, 1);
 
     // The agent got there by reading the shipped skill and running its commands.
