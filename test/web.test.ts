@@ -111,6 +111,10 @@ describe('web pages in Chromium', () => {
     assert.match(await text(page, '#bridge-env'), /VALENCE_API_KEY=hc_agent_/);
     assert.match(await text(page, '#hooks-config'), /extraDirs: \["\/opt\/valence\/skills"\]/);
     assert.match(await text(page, '#bridge-env'), new RegExp(`^VALENCE_WS_URL=${hub.url.replace(/[.]/g, '\\.')}$`, 'm'));
+    // The block becomes the systemd unit's EnvironmentFile=, which keeps a trailing "# …" in the value.
+    const settings = (await text(page, '#bridge-env')).split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+    assert.deepEqual(settings.filter((l) => !/^[A-Z_]+=(?:[^#]*[^#\s])?$/.test(l)), [], 'every setting is NAME=value with no comment after it');
+    assert.equal(settings.length, 8);
     await page.getByRole('button', { name: 'Copy settings' }).click();
     await page.getByRole('button', { name: 'Copied' }).waitFor();
     assert.match(await page.evaluate(() => navigator.clipboard.readText()), /^OPENCLAW_HOOKS_TOKEN=/m);
@@ -226,6 +230,13 @@ describe('web pages in Chromium', () => {
     await page.getByLabel('Description').fill('x');
     await page.getByRole('button', { name: 'Create task' }).click();
     await page.locator('#task-form-error', { hasText: 'title: must not be empty' }).waitFor();
+    // An offer lifetime of 0 is refused on the page, not replaced by the default.
+    await page.getByLabel('Title').fill('Zero lifetime');
+    await page.getByLabel(/^Offer lifetime/).fill('0');
+    await page.getByRole('button', { name: 'Create task' }).click();
+    await page.locator('#task-form-error', { hasText: 'Give the offer lifetime in minutes' }).waitFor();
+    assert.equal(await page.locator('#tasks-empty').isVisible(), true, 'no task was made');
+    await page.getByLabel(/^Offer lifetime/).fill('15');
 
     // Create and publish.
     const title = 'A haiku about SQLite';
@@ -350,6 +361,62 @@ describe('web pages in Chromium', () => {
     assert.equal(await page.locator('main script, main b, #d-description a').count(), 0);
     await page.screenshot({ path: path.join(SHOTS, 'buyer-escaping.png') });
     assert.deepEqual(watch.dialogs, [], 'no dialog fired');
+  });
+
+  test("a worker's accept that another worker beat: the offer's card goes, the reason stays on the page", async () => {
+    const page = await newPage();
+    const category = uniq('race');
+    const email = `${uniq('wanda')}@example.test`;
+    const reg = await hub.api('POST', '/api/workers/register', { body: { name: 'Wanda Worker', email, password: PASSWORD, category } });
+    assert.equal(reg.status, 201, reg.text);
+    await signIn(page, email, PASSWORD);
+    await page.waitForURL('**/worker');
+    const buyer = await registerBuyer(hub);
+    const agent = await registerAgent(hub, { category });
+    const t = await hub.api('POST', '/api/buyer/tasks', { key: buyer.apiKey, body: { title: 'Contested poem', description: 'Four lines.', category, publish: true } });
+    const m = await hub.api('POST', `/api/buyer/tasks/${t.body.task.id}/match`, { key: buyer.apiKey, body: {} });
+    assert.equal(m.body.offers.length, 2, m.text);
+    const card = page.locator('#offer-list li', { hasText: 'Contested poem' });
+    await card.waitFor();
+    // The agent accepts first, over HTTP, while the worker's page still shows the offer.
+    const theirs = m.body.offers.find((o: { workerUserId: string }) => o.workerUserId === agent.userId);
+    const won = await hub.api('POST', `/api/agent/v1/offers/${theirs.offerId}/decision`, { key: agent.apiKey, body: { accept: true } });
+    assert.equal(won.status, 200, won.text);
+    await card.getByRole('button', { name: 'Accept offer' }).click();
+    await card.waitFor({ state: 'detached' });
+    await page.locator('#decision-error', { hasText: 'Could not accept “Contested poem”: Another worker accepted this task first.' }).waitFor();
+    // It is still there after the next refreshes (every 1.5 s), until the worker decides again.
+    await page.waitForResponse((r) => r.url().endsWith('/api/worker/assignments'));
+    await page.waitForResponse((r) => r.url().endsWith('/api/worker/assignments'));
+    assert.equal(await page.locator('#decision-error').isVisible(), true);
+  });
+
+  test('buyer sign-up when the sign-in after it fails: the key is still shown, once, with what to do', async () => {
+    // A hub of its own: ten failed sign-ins from this address lock it out of signing in for 15 minutes.
+    const local = await startTestHub({ registerLimit: 0 });
+    const ctx = await browser.newContext({ baseURL: local.url });
+    try {
+      for (let i = 0; i < 10; i++) {
+        const bad = await local.api('POST', '/api/auth/login', { body: { email: 'nobody@example.test', password: 'not the password' } });
+        assert.equal(bad.status, 401, bad.text);
+      }
+      const page = await ctx.newPage();
+      page.setDefaultTimeout(10_000);
+      await page.goto('/login');
+      await page.locator('#buyer-name').fill('Locked Out Buyer');
+      await page.locator('#buyer-email').fill(`${uniq('locked')}@example.test`);
+      await page.locator('#buyer-password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Create buyer account' }).click();
+      await page.locator('#buyer-signin-error', { hasText: 'Your account is made, but signing in failed' }).waitFor();
+      const key = await text(page, '#buyer-key');
+      assert.match(key, /^hc_buyer_[A-Za-z0-9_-]{32,}$/);
+      const works = await local.api('GET', '/api/buyer/tasks', { key });
+      assert.equal(works.status, 200, "the key shown is the account's key");
+      assert.equal(await page.locator('#buyer-continue').isVisible(), false);
+    } finally {
+      await ctx.close();
+      await local.stop();
+    }
   });
 
   test('a worker signs up, gets an offer without reloading, accepts, starts and submits', async () => {

@@ -85,6 +85,7 @@ export function loginBody(open: boolean, signedInAs: { name: string; portal?: st
 <p class="warning" role="note"><strong>Your buyer API key, shown only once.</strong> Copy it now if you want to use the API with curl; the hub keeps only its hash. You do not need it to use this site.</p>
 <div class="key-row"><code id="buyer-key" class="key"></code><button type="button" id="copy-buyer-key" name="copy-buyer-key" class="secondary">Copy key</button></div>
 <p id="buyer-copy-status" class="hint" aria-live="polite"></p>
+<p class="error" role="alert" id="buyer-signin-error" hidden></p>
 <p><a class="button" href="/buyer" id="buyer-continue">Continue to the buyer portal</a></p>
 </div>
 </section>
@@ -193,6 +194,7 @@ export function workerBody(): string {
 <div class="main-col">
 <section aria-labelledby="offers-title">
 <h2 id="offers-title">Offers</h2>
+<p class="error" role="alert" id="decision-error" hidden></p>
 <p class="empty" id="offers-empty">No pending offers right now.</p>
 <ul id="offer-list" class="cards-list"></ul>
 </section>

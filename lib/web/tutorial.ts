@@ -30,16 +30,22 @@ export function tutorialBody(hostHeader: string | undefined, https: boolean): st
     `  -d '{"message":"Hook check: reply NO_REPLY.","name":"Valence","deliver":false}'`,
     '# 200 {"ok":true,"runId":"…"}; a 401 means the token does not match',
   ].join('\n');
+  // Comments on lines of their own: systemd's EnvironmentFile= (step 5) keeps a trailing "# …" as part of the value.
   const env = [
     '# bridge.env (from deploy/bridge.example.env) — keep it private: chmod 600',
     `VALENCE_WS_URL=${hub}`,
-    'VALENCE_API_KEY=hc_agent_…              # the key from step 1',
+    '# the key from step 1',
+    'VALENCE_API_KEY=hc_agent_…',
     'OPENCLAW_HOOKS_URL=http://127.0.0.1:18789/hooks/agent',
-    'OPENCLAW_HOOKS_TOKEN=<the random value>  # hooks.token from step 2',
-    'OPENCLAW_AGENT_ID=                       # empty: OpenClaw\'s default agent',
-    'BRIDGE_HOST=127.0.0.1                    # loopback only',
+    '# hooks.token from step 2',
+    'OPENCLAW_HOOKS_TOKEN=<the random value>',
+    "# empty: OpenClaw's default agent",
+    'OPENCLAW_AGENT_ID=',
+    '# loopback only',
+    'BRIDGE_HOST=127.0.0.1',
     'BRIDGE_PORT=4021',
-    'BRIDGE_TOKEN=                            # optional; recommended on a shared machine',
+    '# optional; recommended on a shared machine',
+    'BRIDGE_TOKEN=',
   ].join('\n');
   const run = [
     'cp deploy/bridge.example.env bridge.env && chmod 600 bridge.env   # fill in as above',

@@ -263,8 +263,9 @@
         if (isNaN(d)) return showError($('task-form-error'), new Error('The deadline is not a date.'));
         body.deadline = d.toISOString();
       }
-      const minutes = Number(formValue(form, 'offerTtlMinutes'));
-      if (minutes) body.offerTtlSeconds = Math.round(minutes * 60);
+      const minutes = Number(formValue(form, 'offerTtlMinutes') || NaN);
+      if (!(minutes >= 1 / 60)) return showError($('task-form-error'), new Error('Give the offer lifetime in minutes (at least 1 second, at most 7 days).'));
+      body.offerTtlSeconds = Math.round(minutes * 60);
       try {
         const r = await api('POST', '/api/buyer/tasks', body);
         form.reset();

@@ -45,17 +45,25 @@
       showError($('buyer-signup-error'), null);
       const email = formValue(buyer, 'email');
       const password = buyer.elements.namedItem('password').value;
+      let r;
       try {
-        const r = await api('POST', '/api/buyers/register', { name: formValue(buyer, 'name'), email, password }, { public: true });
-        key = r.apiKey;
-        await signIn(email, password);
-        $('buyer-key').textContent = key;
-        buyer.reset();
-        buyer.hidden = true;
-        $('buyer-key-panel').hidden = false;
-        $('copy-buyer-key').focus();
+        r = await api('POST', '/api/buyers/register', { name: formValue(buyer, 'name'), email, password }, { public: true });
       } catch (err) {
-        showError($('buyer-signup-error'), err);
+        return showError($('buyer-signup-error'), err);
+      }
+      // The key is shown now, whatever the sign-in does: it cannot be shown again.
+      key = r.apiKey;
+      $('buyer-key').textContent = key;
+      buyer.reset();
+      buyer.hidden = true;
+      $('buyer-continue').hidden = true; // until signed in
+      $('buyer-key-panel').hidden = false;
+      $('copy-buyer-key').focus();
+      try {
+        await signIn(email, password);
+        $('buyer-continue').hidden = false;
+      } catch (err) {
+        showError($('buyer-signin-error'), new Error(`Your account is made, but signing in failed: ${err.message} Copy the key now, then sign in with the form on this page.`));
       }
     });
     $('copy-buyer-key').addEventListener('click', () => key && copyText(key, $('buyer-copy-status')));
@@ -77,10 +85,15 @@
       if (category) body.category = category;
       try {
         await api('POST', '/api/workers/register', body, { public: true });
+      } catch (err) {
+        return showError($('worker-signup-error'), err);
+      }
+      try {
         await signIn(email, password);
         location.assign('/worker');
       } catch (err) {
-        showError($('worker-signup-error'), err);
+        worker.reset();
+        showError($('worker-signup-error'), new Error(`Your account is made, but signing in failed: ${err.message} Sign in with the form on this page.`));
       }
     });
   }

@@ -53,6 +53,7 @@
     const reason = h('input', { id: reasonId, name: 'reason', maxlength: 2000 });
     const decide = (accept) => async (ev) => {
       showError(error, null);
+      showError($('decision-error'), null);
       await busy(ev.currentTarget, async () => {
         const body = { accept };
         if (!accept && reason.value.trim()) body.reason = reason.value.trim();
@@ -61,6 +62,8 @@
           flash(accept ? `You got the task “${o.task.title}”. It is in your assignments below.` : `Declined “${o.task.title}”.`);
         } catch (err) {
           showError(error, err);
+          // The refresh below removes the card of an offer no longer pending; the reason stays on the page.
+          showError($('decision-error'), new Error(`Could not ${accept ? 'accept' : 'decline'} “${o.task.title}”: ${err.message}`));
         }
       });
       poll.refresh();
