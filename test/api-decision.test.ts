@@ -532,6 +532,28 @@ describe('decision, submit, review', () => {
       assert.deepEqual(viaWorker.body, viaAgent.body);
     });
 
+    test('?include=taskStatus adds the task status to each assignment; without it the list is SPEC §4.1\'s shape', async () => {
+      const category = uniq('withstatus');
+      const agent = await registerAgent(hub, { category });
+      const task = await openTask(hub, buyer.apiKey, { category });
+      const [offer] = await match(hub, buyer.apiKey, task.id);
+      const acc = await decide(agent.apiKey, offer.offerId, { accept: true });
+      assert.equal(acc.status, 200, acc.text);
+      const plain = await hub.api('GET', '/api/worker/assignments', { key: agent.apiKey });
+      assert.equal(plain.status, 200);
+      assert.deepEqual(Object.keys(plain.body.assignments[0]).sort(), ['createdAt', 'deliverable', 'feedback', 'id', 'offerId', 'status', 'task', 'taskId', 'updatedAt', 'workerUserId']);
+      const withStatus = async () => {
+        const res = await hub.api('GET', '/api/worker/assignments?include=taskStatus', { key: agent.apiKey });
+        assert.equal(res.status, 200);
+        const a = res.body.assignments[0];
+        assert.equal(a.id, acc.body.assignmentId);
+        return [a.status, a.taskStatus];
+      };
+      assert.deepEqual(await withStatus(), ['ASSIGNED', 'ASSIGNED']);
+      assert.equal((await hub.api('POST', `/api/buyer/tasks/${task.id}/cancel`, { key: buyer.apiKey, body: {} })).status, 200);
+      assert.deepEqual(await withStatus(), ['ASSIGNED', 'CANCELLED']);
+    });
+
     test("an agent sees only its own assignments", async () => {
       const s = await submitted();
       const other = await registerAgent(hub, { category: uniq('other') });

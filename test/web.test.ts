@@ -386,9 +386,31 @@ describe('web pages in Chromium', () => {
     await card.waitFor({ state: 'detached' });
     await page.locator('#decision-error', { hasText: 'Could not accept “Contested poem”: Another worker accepted this task first.' }).waitFor();
     // It is still there after the next refreshes (every 1.5 s), until the worker decides again.
-    await page.waitForResponse((r) => r.url().endsWith('/api/worker/assignments'));
-    await page.waitForResponse((r) => r.url().endsWith('/api/worker/assignments'));
+    await page.waitForResponse((r) => r.url().includes('/api/worker/assignments'));
+    await page.waitForResponse((r) => r.url().includes('/api/worker/assignments'));
     assert.equal(await page.locator('#decision-error').isVisible(), true);
+  });
+
+  test('a worker whose assigned task the buyer cancels sees it cancelled, without Start or Submit', async () => {
+    const page = await newPage();
+    const category = uniq('cancel');
+    const email = `${uniq('cora')}@example.test`;
+    const reg = await hub.api('POST', '/api/workers/register', { body: { name: 'Cora Worker', email, password: PASSWORD, category } });
+    assert.equal(reg.status, 201, reg.text);
+    await signIn(page, email, PASSWORD);
+    await page.waitForURL('**/worker');
+    const buyer = await registerBuyer(hub);
+    const t = await hub.api('POST', '/api/buyer/tasks', { key: buyer.apiKey, body: { title: 'Soon cancelled', description: 'Two lines.', category, publish: true } });
+    await hub.api('POST', `/api/buyer/tasks/${t.body.task.id}/match`, { key: buyer.apiKey, body: {} });
+    await page.locator('#offer-list li', { hasText: 'Soon cancelled' }).getByRole('button', { name: 'Accept offer' }).click();
+    const card = page.locator('#assignment-list li', { hasText: 'Soon cancelled' });
+    await card.getByRole('button', { name: 'Start work' }).waitFor();
+    const cancel = await hub.api('POST', `/api/buyer/tasks/${t.body.task.id}/cancel`, { key: buyer.apiKey, body: {} });
+    assert.equal(cancel.status, 200, cancel.text);
+    await card.locator('.badge', { hasText: 'Cancelled' }).waitFor({ timeout: 2500 });
+    await card.getByText('The buyer cancelled this task.').waitFor();
+    assert.equal(await card.getByRole('button', { name: 'Start work' }).isVisible(), false);
+    assert.equal(await card.getByLabel('Deliverable').isVisible(), false);
   });
 
   test('buyer sign-up when the sign-in after it fails: the key is still shown, once, with what to do', async () => {

@@ -88,8 +88,13 @@ export function assignments(ctx: Ctx, logEvent: (actor: string | null, taskId: s
         return { ok: true as const, assignmentId: id, status: 'IN_PROGRESS' as const };
       });
     },
-    listForWorker(p: Principal) {
-      return { assignments: q.listForWorker.all(p.userId).map(assignmentView) };
+    /**
+     * The worker's assignments in SPEC §4.1's shape; withTaskStatus adds `taskStatus` to each (an
+     * extension asked for with ?include=taskStatus: the worker portal shows a cancelled task by it).
+     */
+    listForWorker(p: Principal, withTaskStatus = false) {
+      const rows = q.listForWorker.all(p.userId);
+      return { assignments: withTaskStatus ? rows.map((a) => ({ ...assignmentView(a), taskStatus: a.task_status as string })) : rows.map(assignmentView) };
     },
     view(p: Principal, id: string) {
       own(p, id);

@@ -124,7 +124,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     },
 
     // Workers: human workers with a session, and agents with their key, on the same routes.
-    { method: 'GET', pattern: '/api/worker/assignments', handler: worker((c) => ok(assignments.listForWorker(me(c)))), doc: { summary: 'The worker\'s assignments, newest first', auth: 'worker' } },
+    { method: 'GET', pattern: '/api/worker/assignments', handler: worker((c) => ok(assignments.listForWorker(me(c), c.query.get('include') === 'taskStatus'))), doc: { summary: 'The worker\'s assignments, newest first (?include=taskStatus adds each task\'s status)', auth: 'worker' } },
     {
       method: 'GET', pattern: '/api/worker/offers', handler: worker((c) => ok(offers.listOffers(me(c), Object.fromEntries(c.query)))),
       doc: { summary: 'The worker\'s offers', auth: 'worker', query: () => O.listOffers },

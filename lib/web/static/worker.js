@@ -137,7 +137,9 @@
       form);
     return { el, status, feedback, delivered, done, start, form, submit, label };
   }, (c, a) => {
-    setBadge(c.status, a.status);
+    // The buyer cancelled the task: nothing more to do on it (its assignment keeps its own status).
+    const cancelled = a.taskStatus === 'CANCELLED';
+    setBadge(c.status, cancelled ? 'CANCELLED' : a.status);
     c.feedback.hidden = !(a.status === 'REJECTED' && a.feedback);
     c.feedback.replaceChildren(h('strong', null, 'The buyer asked for changes: '), a.feedback || '');
     c.delivered.replaceChildren(
@@ -147,17 +149,19 @@
           h('pre', { class: 'deliverable' }, a.deliverable.contentText))]
         : []),
     );
-    c.done.hidden = !['SUBMITTED', 'ACCEPTED'].includes(a.status);
-    c.done.textContent = a.status === 'ACCEPTED' ? 'The buyer accepted your deliverable. Well done.' : 'Submitted; waiting for the buyer’s review.';
-    c.start.hidden = a.status !== 'ASSIGNED';
-    c.form.hidden = !SUBMITTABLE.includes(a.status);
+    c.done.hidden = !cancelled && !['SUBMITTED', 'ACCEPTED'].includes(a.status);
+    c.done.textContent = cancelled
+      ? 'The buyer cancelled this task. Stop working on it; nothing more will be accepted for it.'
+      : a.status === 'ACCEPTED' ? 'The buyer accepted your deliverable. Well done.' : 'Submitted; waiting for the buyer’s review.';
+    c.start.hidden = cancelled || a.status !== 'ASSIGNED';
+    c.form.hidden = cancelled || !SUBMITTABLE.includes(a.status);
     c.submit.textContent = a.status === 'REJECTED' ? 'Submit a new revision' : 'Submit deliverable';
     c.label.textContent = a.status === 'REJECTED' ? 'New revision' : 'Deliverable';
   });
 
   async function refresh() {
     try {
-      const [offers, assignments] = await Promise.all([api('GET', '/api/worker/offers?status=PENDING'), api('GET', '/api/worker/assignments')]);
+      const [offers, assignments] = await Promise.all([api('GET', '/api/worker/offers?status=PENDING'), api('GET', '/api/worker/assignments?include=taskStatus')]);
       showError($('page-error'), null);
       $('offers-empty').hidden = offers.offers.length > 0;
       renderOffers(offers.offers);
