@@ -413,6 +413,27 @@ describe('web pages in Chromium', () => {
     assert.equal(await card.getByLabel('Deliverable').isVisible(), false);
   });
 
+  test('a portal tab keeps working after the same person signs in again in another tab', async () => {
+    const email = `${uniq('tabs')}@example.test`;
+    await registerBuyer(hub, { name: 'Tabby Buyer', email, password: PASSWORD });
+    const first = await newPage();
+    await signIn(first, email, PASSWORD);
+    await first.waitForURL('**/buyer');
+    const create = async (title: string) => {
+      await first.getByLabel('Title').fill(title);
+      await first.getByLabel('Description').fill('Anything.');
+      await first.getByRole('button', { name: 'Create task' }).click();
+      await first.locator('#d-title', { hasText: title }).waitFor();
+    };
+    await create('Before the second sign-in'); // the tab now holds its session's CSRF token
+    // Signing in again (same browser, so the same cookie jar) makes a new session with a new token.
+    const second = await first.context().newPage();
+    await signIn(second, email, PASSWORD);
+    await second.waitForURL('**/buyer');
+    await create('After the second sign-in');
+    assert.equal(await first.locator('#task-form-error').isVisible(), false);
+  });
+
   test('buyer sign-up when the sign-in after it fails: the key is still shown, once, with what to do', async () => {
     // A hub of its own: ten failed sign-ins from this address lock it out of signing in for 15 minutes.
     const local = await startTestHub({ registerLimit: 0 });

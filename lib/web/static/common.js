@@ -52,6 +52,20 @@
       toLogin();
       throw new ApiError(401, 'unauthorized', 'Your session has ended; sign in again.');
     }
+    // A 403 on a change may be this page's CSRF token gone stale (the same person signed in again in
+    // another tab: a new session, a new token). Fetch the session's token once more; if it changed,
+    // repeat the request once with it.
+    if (res.status === 403 && headers['X-CSRF-Token'] && !opts.retried) {
+      const sent = headers['X-CSRF-Token'];
+      csrf = null;
+      let fresh = null;
+      try {
+        fresh = await csrfToken();
+      } catch {
+        fresh = null;
+      }
+      if (fresh && fresh !== sent) return api(method, path, body, { ...opts, retried: true });
+    }
     const err = data && data.error;
     throw new ApiError(res.status, (err && err.code) || 'error', (err && err.message) || `The hub answered ${res.status}.`);
   }
