@@ -413,6 +413,21 @@ describe('web pages in Chromium', () => {
     assert.equal(await card.getByLabel('Deliverable').isVisible(), false);
   });
 
+  test('an empty sign-in form is not sent (refused sign-ins count toward the lockout)', async () => {
+    const page = await newPage();
+    const sent: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/api/auth/login')) sent.push(r.method());
+    });
+    await page.goto('/login');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#login-error', { hasText: 'Enter your email and your password.' }).waitFor();
+    await page.getByLabel('Email').first().fill('someone@example.test');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#login-error', { hasText: 'Enter your email and your password.' }).waitFor();
+    assert.deepEqual(sent, []);
+  });
+
   test('a portal tab keeps working after the same person signs in again in another tab', async () => {
     const email = `${uniq('tabs')}@example.test`;
     await registerBuyer(hub, { name: 'Tabby Buyer', email, password: PASSWORD });

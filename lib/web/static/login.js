@@ -30,8 +30,12 @@
   const login = $('login-form');
   onSubmit(login, async () => {
     showError($('login-error'), null);
+    const email = formValue(login, 'email');
+    const password = login.elements.namedItem('password').value;
+    // An empty form is not sent: every refused sign-in counts toward the lockout of this address.
+    if (!email || !password) return showError($('login-error'), new Error('Enter your email and your password.'));
     try {
-      const user = await signIn(formValue(login, 'email'), login.elements.namedItem('password').value);
+      const user = await signIn(email, password);
       location.assign(destination(user.role));
     } catch (err) {
       showError($('login-error'), err);
