@@ -24,6 +24,13 @@ async function login(hub: TestHub, emailAddr: string, password = PASSWORD) {
   return { cookie: setCookie.split(';')[0], setCookie, csrfToken: res.body.csrfToken as string, res };
 }
 
+/** Makes the first admin with the hub's one-time set-up token and signs in as it. */
+async function firstAdmin(hub: TestHub) {
+  const admin = { name: 'Admin', email: email('admin'), password: PASSWORD, token: hub.setup.token };
+  assert.equal((await hub.api('POST', '/setup', { body: admin })).status, 201);
+  return login(hub, admin.email);
+}
+
 async function registerWorker(hub: TestHub, fields: Record<string, unknown> = {}) {
   const body = { name: uniq('worker'), email: email('worker'), password: PASSWORD, ...fields };
   const res = await hub.api('POST', '/api/workers/register', { body });
@@ -467,9 +474,7 @@ describe('first start and revoked keys', () => {
   test('a key an admin revoked is 401 at once', async () => {
     const hub = await startTestHub({ registerLimit: 0 });
     try {
-      const admin = { name: 'Admin', email: email('admin'), password: PASSWORD, token: hub.setup.token };
-      assert.equal((await hub.api('POST', '/setup', { body: admin })).status, 201);
-      const s = await login(hub, admin.email);
+      const s = await firstAdmin(hub);
       const agent = await registerAgent(hub);
       assert.equal((await hub.api('GET', '/api/agent/v1/me', { key: agent.apiKey })).status, 200);
       const revoke = await hub.api('POST', `/api/admin/agents/${agent.agentId}/revoke`, { cookie: s.cookie, headers: { 'X-CSRF-Token': s.csrfToken }, body: {} });
@@ -490,9 +495,7 @@ describe("an agent's category after PATCH", () => {
   test('matching and the admin list follow the category set last', async () => {
     const hub = await startTestHub({ registerLimit: 0 });
     try {
-      const admin = { name: 'Admin', email: email('admin'), password: PASSWORD, token: hub.setup.token };
-      assert.equal((await hub.api('POST', '/setup', { body: admin })).status, 201);
-      const s = await login(hub, admin.email);
+      const s = await firstAdmin(hub);
       const buyer = await registerBuyer(hub);
       const [first, second] = [uniq('first'), uniq('second')];
       const agent = await registerAgent(hub, { category: first });

@@ -9,27 +9,35 @@ import { RestartableHub, Relay, startTestBridge, waitFor, call, rawRequest } fro
 
 const HOOKS_TOKEN = 'hooks-token-for-tests-0123456789';
 
-async function setup(opts: { bridgeToken?: string; agentId?: string; hooksToken?: string; link?: Record<string, number>; wsUrl?: (hub: RestartableHub) => Promise<string>; stateDir?: string } = {}) {
+async function setup(opts: { bridgeToken?: string; agentId?: string; hooksToken?: string; link?: Record<string, number>; wsUrl?: (hub: RestartableHub) => Promise<string> } = {}) {
   const hub = await new RestartableHub().start();
   const oc = await new OpenClawStandIn(HOOKS_TOKEN).start();
   const agent = await registerAgent(hub.hub, { category: 'writing' });
   const buyer = await registerBuyer(hub.hub);
-  const bridge = await startTestBridge(
-    {
-      wsUrl: opts.wsUrl ? await opts.wsUrl(hub) : hub.gatewayUrl,
-      apiKey: agent.apiKey,
-      hooksUrl: oc.hooksUrl,
-      hooksToken: opts.hooksToken ?? HOOKS_TOKEN,
-      token: opts.bridgeToken ?? '',
-      agentId: opts.agentId ?? '',
-      ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
-    },
-    { link: opts.link },
-  );
+  // The state folder outlives each bridge, so that restart() starts the next one on it.
+  const scratch = tempDir('valence-bridge-state-');
+  const stateDir = path.join(scratch, 'state');
+  const cfg = {
+    wsUrl: opts.wsUrl ? await opts.wsUrl(hub) : hub.gatewayUrl,
+    apiKey: agent.apiKey,
+    hooksUrl: oc.hooksUrl,
+    hooksToken: opts.hooksToken ?? HOOKS_TOKEN,
+    token: opts.bridgeToken ?? '',
+    agentId: opts.agentId ?? '',
+    stateDir,
+  };
+  const bridges = [await startTestBridge(cfg, { link: opts.link })];
+  /** Stops the bridge (if it still runs) and starts a new one on the same state folder, as a restart of the program. */
+  const restart = async () => {
+    await bridges[bridges.length - 1].close();
+    bridges.push(await startTestBridge(cfg, { link: opts.link }));
+    return bridges[bridges.length - 1];
+  };
   const cleanup = async () => {
-    await bridge.close();
+    for (const b of bridges) await b.close();
     await oc.stop();
     await hub.stop();
+    fs.rmSync(scratch, { recursive: true, force: true });
   };
   /** A published task matched to the agent; waits until OpenClaw has admitted its offer. */
   const offered = async (fields: Record<string, unknown> = {}) => {
@@ -39,7 +47,7 @@ async function setup(opts: { bridgeToken?: string; agentId?: string; hooksToken?
     await waitFor(() => admittedCalls(oc).length === before + 1, 'hand-over');
     return { task, offers, offer: offers.find((o) => o.workerUserId === agent.userId)! };
   };
-  return { hub, oc, agent, buyer, bridge, cleanup, offered };
+  return { hub, oc, agent, buyer, bridge: bridges[0], stateDir, restart, cleanup, offered };
 }
 
 const agentCalls = (oc: OpenClawStandIn) => oc.calls.filter((c) => c.path === '/hooks/agent');
@@ -382,9 +390,8 @@ test('an offer withdrawn while OpenClaw is still answering its hand-over: once O
 });
 
 test('a rejection while OpenClaw is down is kept on disk and retried until OpenClaw takes it, across a restart of the bridge', async () => {
-  const scratch = tempDir('valence-notice-');
-  const stateDir = path.join(scratch, 'state');
-  const s = await setup({ stateDir });
+  const s = await setup();
+  const stateDir = s.stateDir;
   try {
     await waitFor(() => s.bridge.status().connected, 'hub link');
     const { offer } = await s.offered();
@@ -412,26 +419,19 @@ test('a rejection while OpenClaw is down is kept on disk and retried until OpenC
     // The bridge stops and starts again on the same state folder, with OpenClaw back.
     await s.bridge.close();
     await s.oc.start(port);
-    const again = await startTestBridge({ wsUrl: s.hub.gatewayUrl, apiKey: s.agent.apiKey, hooksUrl: s.oc.hooksUrl, hooksToken: HOOKS_TOKEN, stateDir });
-    try {
-      const told = await waitFor(() => admittedCalls(s.oc).find((c) => String(c.body.message).includes('Cite your sources.')), 'the rejection handed to the agent after the restart');
-      assert.equal(told.body.idempotencyKey, kept.key);
-      assert.ok(String(told.body.message).includes(`Assignment id: ${assignmentId}`));
-      await waitFor(() => onDisk().length === 0, 'the delivered notice forgotten');
-      assert.equal(admittedCalls(s.oc).filter((c) => String(c.body.message).includes('Cite your sources.')).length, 1, 'told once');
-    } finally {
-      await again.close();
-    }
+    await s.restart();
+    const told = await waitFor(() => admittedCalls(s.oc).find((c) => String(c.body.message).includes('Cite your sources.')), 'the rejection handed to the agent after the restart');
+    assert.equal(told.body.idempotencyKey, kept.key);
+    assert.ok(String(told.body.message).includes(`Assignment id: ${assignmentId}`));
+    await waitFor(() => onDisk().length === 0, 'the delivered notice forgotten');
+    assert.equal(admittedCalls(s.oc).filter((c) => String(c.body.message).includes('Cite your sources.')).length, 1, 'told once');
   } finally {
     await s.cleanup();
-    fs.rmSync(scratch, { recursive: true, force: true });
   }
 });
 
 test('an offer cancelled while the bridge was away: after it reconnects, the agent is told and the record forgotten', async () => {
-  const scratch = tempDir('valence-away-');
-  const stateDir = path.join(scratch, 'state');
-  const s = await setup({ stateDir });
+  const s = await setup();
   try {
     await waitFor(() => s.bridge.status().connected, 'hub link');
     const gone = await s.offered({ title: 'Cancelled while away' });
@@ -441,26 +441,21 @@ test('an offer cancelled while the bridge was away: after it reconnects, the age
     const cancel = await s.hub.hub.api('POST', `/api/buyer/tasks/${gone.task.id}/cancel`, { key: s.buyer.apiKey, body: {} });
     assert.equal(cancel.status, 200, cancel.text);
 
-    const again = await startTestBridge({ wsUrl: s.hub.gatewayUrl, apiKey: s.agent.apiKey, hooksUrl: s.oc.hooksUrl, hooksToken: HOOKS_TOKEN, stateDir });
-    try {
-      const wake = await waitFor(() => s.oc.wakes.find((w) => String(w.body.text).includes(gone.offer.offerId)), 'the agent told after the reconnect');
-      assert.equal(wake.status, 200);
-      assert.equal(
-        String(wake.body.text),
-        `Valence: offer ${gone.offer.offerId} ("Cancelled while away") is no longer available (withdrawn, cancelled or expired while the bridge was away from the hub). Stop any work on it and do not accept it; if you had already accepted it and hold its assignment id, carry on with that assignment.`,
-      );
-      const onDisk = JSON.parse(fs.readFileSync(path.join(stateDir, 'offers.json'), 'utf8')).offers;
-      assert.deepEqual(Object.keys(onDisk), [kept.offer.offerId], 'the cancelled offer forgotten, the open one kept');
-      assert.equal(onDisk[kept.offer.offerId].status, 'handed_over');
-      assert.equal(s.oc.wakes.filter((w) => String(w.body.text).includes(kept.offer.offerId)).length, 0, 'nothing said of the open offer');
-      assert.equal(admittedCalls(s.oc).length, admitted, 'the replayed open offer is not handed over again');
-      assert.deepEqual((await again.api('GET', '/status')).body.waiting, 0);
-    } finally {
-      await again.close();
-    }
+    const again = await s.restart();
+    const wake = await waitFor(() => s.oc.wakes.find((w) => String(w.body.text).includes(gone.offer.offerId)), 'the agent told after the reconnect');
+    assert.equal(wake.status, 200);
+    assert.equal(
+      String(wake.body.text),
+      `Valence: offer ${gone.offer.offerId} ("Cancelled while away") is no longer available (withdrawn, cancelled or expired while the bridge was away from the hub). Stop any work on it and do not accept it; if you had already accepted it and hold its assignment id, carry on with that assignment.`,
+    );
+    const onDisk = JSON.parse(fs.readFileSync(path.join(s.stateDir, 'offers.json'), 'utf8')).offers;
+    assert.deepEqual(Object.keys(onDisk), [kept.offer.offerId], 'the cancelled offer forgotten, the open one kept');
+    assert.equal(onDisk[kept.offer.offerId].status, 'handed_over');
+    assert.equal(s.oc.wakes.filter((w) => String(w.body.text).includes(kept.offer.offerId)).length, 0, 'nothing said of the open offer');
+    assert.equal(admittedCalls(s.oc).length, admitted, 'the replayed open offer is not handed over again');
+    assert.deepEqual((await again.api('GET', '/status')).body.waiting, 0);
   } finally {
     await s.cleanup();
-    fs.rmSync(scratch, { recursive: true, force: true });
   }
 });
 

@@ -363,18 +363,25 @@ describe('web pages in Chromium', () => {
     assert.deepEqual(watch.dialogs, [], 'no dialog fired');
   });
 
-  test("a worker's accept that another worker beat: the offer's card goes, the reason stays on the page", async () => {
+  /** A human worker signed in on /worker, and a buyer's task in the worker's category, published and matched (over HTTP). */
+  async function workerOffered(name: string, category: string, title: string) {
     const page = await newPage();
-    const category = uniq('race');
-    const email = `${uniq('wanda')}@example.test`;
-    const reg = await hub.api('POST', '/api/workers/register', { body: { name: 'Wanda Worker', email, password: PASSWORD, category } });
+    const email = `${uniq('worker')}@example.test`;
+    const reg = await hub.api('POST', '/api/workers/register', { body: { name, email, password: PASSWORD, category } });
     assert.equal(reg.status, 201, reg.text);
     await signIn(page, email, PASSWORD);
     await page.waitForURL('**/worker');
     const buyer = await registerBuyer(hub);
-    const agent = await registerAgent(hub, { category });
-    const t = await hub.api('POST', '/api/buyer/tasks', { key: buyer.apiKey, body: { title: 'Contested poem', description: 'Four lines.', category, publish: true } });
+    const t = await hub.api('POST', '/api/buyer/tasks', { key: buyer.apiKey, body: { title, description: 'A few lines.', category, publish: true } });
     const m = await hub.api('POST', `/api/buyer/tasks/${t.body.task.id}/match`, { key: buyer.apiKey, body: {} });
+    assert.equal(m.status, 200, m.text);
+    return { page, buyer, t, m };
+  }
+
+  test("a worker's accept that another worker beat: the offer's card goes, the reason stays on the page", async () => {
+    const category = uniq('race');
+    const agent = await registerAgent(hub, { category });
+    const { page, m } = await workerOffered('Wanda Worker', category, 'Contested poem');
     assert.equal(m.body.offers.length, 2, m.text);
     const card = page.locator('#offer-list li', { hasText: 'Contested poem' });
     await card.waitFor();
@@ -392,16 +399,7 @@ describe('web pages in Chromium', () => {
   });
 
   test('a worker whose assigned task the buyer cancels sees it cancelled, without Start or Submit', async () => {
-    const page = await newPage();
-    const category = uniq('cancel');
-    const email = `${uniq('cora')}@example.test`;
-    const reg = await hub.api('POST', '/api/workers/register', { body: { name: 'Cora Worker', email, password: PASSWORD, category } });
-    assert.equal(reg.status, 201, reg.text);
-    await signIn(page, email, PASSWORD);
-    await page.waitForURL('**/worker');
-    const buyer = await registerBuyer(hub);
-    const t = await hub.api('POST', '/api/buyer/tasks', { key: buyer.apiKey, body: { title: 'Soon cancelled', description: 'Two lines.', category, publish: true } });
-    await hub.api('POST', `/api/buyer/tasks/${t.body.task.id}/match`, { key: buyer.apiKey, body: {} });
+    const { page, buyer, t } = await workerOffered('Cora Worker', uniq('cancel'), 'Soon cancelled');
     await page.locator('#offer-list li', { hasText: 'Soon cancelled' }).getByRole('button', { name: 'Accept offer' }).click();
     const card = page.locator('#assignment-list li', { hasText: 'Soon cancelled' });
     await card.getByRole('button', { name: 'Start work' }).waitFor();

@@ -40,14 +40,16 @@ export function offerMessage(offer: PendingOffer, bridge: BridgeEndpoint): strin
   return lines.join('\n');
 }
 
+const noLonger = (offer: PendingOffer, why: string) => `Valence: offer ${offer.offerId} ("${oneLine(offer.task?.title, 'untitled')}") is no longer available (${why}).`;
+
 export function withdrawnNotice(offer: PendingOffer, reason: string): string {
   const why = reason === 'task_assigned' ? 'another worker took the task' : reason === 'task_cancelled' ? 'the buyer cancelled the task' : reason;
-  return `Valence: offer ${offer.offerId} ("${oneLine(offer.task?.title, 'untitled')}") is no longer available (${why}). Stop any work on it; do not accept or submit for it.`;
+  return `${noLonger(offer, why)} Stop any work on it; do not accept or submit for it.`;
 }
 
 /** An offer handed over earlier that the hub no longer replays: it stopped being pending while the bridge was away. */
 export function goneNotice(offer: PendingOffer): string {
-  return `Valence: offer ${offer.offerId} ("${oneLine(offer.task?.title, 'untitled')}") is no longer available (withdrawn, cancelled or expired while the bridge was away from the hub). Stop any work on it and do not accept it; if you had already accepted it and hold its assignment id, carry on with that assignment.`;
+  return `${noLonger(offer, 'withdrawn, cancelled or expired while the bridge was away from the hub')} Stop any work on it and do not accept it; if you had already accepted it and hold its assignment id, carry on with that assignment.`;
 }
 
 export function cancelledNotice(taskId: string, title: string | null, assignmentId: string | null): string {

@@ -133,12 +133,12 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
     });
   }
 
-  function onMessage(c: Conn, data: Buffer | ArrayBuffer | Buffer[]) {
+  function onMessage(c: Conn, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) {
     let msg: unknown;
     try {
       const buf = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
       // ws checks a text frame's UTF-8 itself (1007 otherwise); a binary frame's bytes are checked here.
-      if (!isUtf8(buf)) throw new Error('not UTF-8');
+      if (isBinary && !isUtf8(buf)) throw new Error('not UTF-8');
       msg = JSON.parse(buf.toString('utf8'));
     } catch {
       if (!c.principal) return refuse(c, 'The first frame must be {"type":"auth","apiKey":"hc_agent_…"}.');
@@ -172,7 +172,7 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
     const c: Conn = { ws, socket, alive: true, replies: new Map() };
     all.add(c);
     ws.on('pong', () => (c.alive = true));
-    ws.on('message', (data) => onMessage(c, data as Buffer));
+    ws.on('message', (data, isBinary) => onMessage(c, data as Buffer, isBinary));
     ws.on('error', () => {}); // a protocol error closes the socket; 'close' cleans up
     ws.on('close', () => {
       clearTimeout(c.authTimer);
