@@ -44,11 +44,18 @@ async function setup(opts: { bridgeToken?: string; agentId?: string; hooksToken?
     const before = admittedCalls(oc).length;
     const task = await openTask(hub.hub, buyer.apiKey, { category: 'writing', ...fields });
     const offers = await match(hub.hub, buyer.apiKey, task.id);
+    const offer = offers.find((o) => o.workerUserId === agent.userId)!;
     await waitFor(() => admittedCalls(oc).length === before + 1, 'hand-over');
-    return { task, offers, offer: offers.find((o) => o.workerUserId === agent.userId)! };
+    // OpenClaw has answered; wait until the bridge has recorded it too.
+    await recorded(bridges[bridges.length - 1], offer.offerId);
+    return { task, offers, offer };
   };
   return { hub, oc, agent, buyer, bridge: bridges[0], stateDir, restart, cleanup, offered };
 }
+
+/** Waits until the bridge has recorded OpenClaw's 200 for the offer (the stand-in counts it when it answers, a moment before). */
+const recorded = (bridge: { lines: Record<string, unknown>[] }, offerId: string) =>
+  waitFor(() => bridge.lines.some((l) => l.msg === 'offer handed to OpenClaw' && l.offerId === offerId), `the bridge to record the hand-over of ${offerId}`);
 
 const agentCalls = (oc: OpenClawStandIn) => oc.calls.filter((c) => c.path === '/hooks/agent');
 const admittedCalls = (oc: OpenClawStandIn) => agentCalls(oc).filter((c) => c.status === 200);
@@ -333,6 +340,7 @@ test('OpenClaw down or answering 5xx: the offer waits and is retried with backof
     await waitFor(() => admittedCalls(s.oc).length === 1, 'hand-over after OpenClaw came back');
     assert.deepEqual(agentCalls(s.oc).map((c) => c.status), [503, 503, 200]);
     assert.equal(admittedCalls(s.oc)[0].body.idempotencyKey, offer.offerId);
+    await recorded(s.bridge, offer.offerId);
     const after = await s.bridge.api('GET', '/status');
     assert.equal(after.body.waiting, 0);
     assert.equal(after.body.handedOver, 1);
