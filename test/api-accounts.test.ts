@@ -471,6 +471,37 @@ describe('first start and revoked keys', () => {
     }
   });
 
+  // The set-up page as a browser uses it: an HTML form, HTML answers (SPEC §8 pages; §9 set-up link).
+  test('the set-up form answers a browser in HTML: a bad link says so, an error keeps the name and email', async () => {
+    const hub = await startTestHub({ registerLimit: 0 });
+    try {
+      const token = hub.setup.token!;
+      const form = (fields: Record<string, string>) =>
+        hub.api('POST', '/setup', { raw: new URLSearchParams(fields).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const bad = await hub.api('GET', '/setup?token=not-the-token');
+      assert.equal(bad.status, 404);
+      assert.match(bad.headers.get('content-type') ?? '', /^text\/html/);
+      assert.match(bad.text, /This set-up link is not valid/);
+      const fields = { token, name: 'Ada <Root>', email: 'root@example.test', password: 'short' };
+      const weak = await form(fields);
+      assert.equal(weak.status, 400);
+      assert.match(weak.headers.get('content-type') ?? '', /^text\/html/);
+      assert.match(weak.text, /role="alert"/);
+      assert.match(weak.text, /id="name" name="name" required maxlength="100" value="Ada &#60;Root&#62;"/);
+      assert.match(weak.text, /id="email" name="email" type="email" required value="root@example.test"/);
+      assert.doesNotMatch(weak.text, /value="short"/, 'the password is never written back');
+      const made = await form({ ...fields, password: 'long enough' });
+      assert.equal(made.status, 201);
+      assert.match(made.text, /The admin account exists/);
+      const used = await form({ ...fields, password: 'long enough' });
+      assert.equal(used.status, 404);
+      assert.match(used.headers.get('content-type') ?? '', /^text\/html/);
+      assert.match(used.text, /This set-up link is not valid/);
+    } finally {
+      await hub.stop();
+    }
+  });
+
   test('a key an admin revoked is 401 at once', async () => {
     const hub = await startTestHub({ registerLimit: 0 });
     try {
@@ -483,6 +514,26 @@ describe('first start and revoked keys', () => {
       assertError(await hub.api('GET', '/api/agent/v1/me', { key: agent.apiKey }), 401, 'unauthorized', 'revoked key on /me');
       assertError(await hub.api('POST', '/api/agent/v1/offers/x/decision', { key: agent.apiKey, body: { accept: true } }), 401, 'unauthorized', 'revoked key on a decision');
       assertError(await hub.api('POST', '/api/agent/v1/key/rotate', { key: agent.apiKey, body: {} }), 401, 'unauthorized', 'a revoked key cannot rotate itself back');
+    } finally {
+      await hub.stop();
+    }
+  });
+  test('a user an admin disabled is signed out everywhere and told so when signing in with the right password', async () => {
+    const hub = await startTestHub({ registerLimit: 0 });
+    try {
+      const s = await firstAdmin(hub);
+      const worker = await registerWorker(hub);
+      const session = await login(hub, worker.email);
+      const off = await hub.api('POST', `/api/admin/users/${worker.userId}/disable`, { cookie: s.cookie, headers: { 'X-CSRF-Token': s.csrfToken }, body: {} });
+      assert.deepEqual([off.status, off.body], [200, { ok: true, userId: worker.userId, disabled: true }]);
+      assertError(await hub.api('GET', '/api/worker/assignments', { cookie: session.cookie }), 401, 'unauthorized', 'the old session is gone');
+      const right = await hub.api('POST', '/api/auth/login', { body: { email: worker.email, password: PASSWORD } });
+      assertError(right, 403, 'forbidden', 'the right password');
+      assert.equal(right.body.error.message, 'This account is disabled. Ask an admin of this hub.');
+      assert.equal(right.headers.get('set-cookie'), null, 'no session for a disabled user');
+      const wrong = await hub.api('POST', '/api/auth/login', { body: { email: worker.email, password: 'not the password' } });
+      assertError(wrong, 401, 'unauthorized', 'a wrong password says nothing about the account');
+      assert.equal(wrong.body.error.message, 'Email or password is wrong.');
     } finally {
       await hub.stop();
     }

@@ -219,6 +219,12 @@ describe('web pages in Chromium', () => {
     const buyerKey = (await page.locator('#buyer-key').innerText()).trim();
     assert.match(buyerKey, /^hc_buyer_/);
     assert.equal((await hub.api('GET', '/api/buyer/tasks', { key: buyerKey })).status, 200);
+    // Signed in on the same page: the top bar says so at once, as a page load would.
+    await page.locator('#buyer-continue').waitFor();
+    assert.equal(await page.locator('header.top nav').getByRole('link', { name: 'Sign in' }).count(), 0);
+    assert.equal((await text(page, 'header.top .who')).trim(), 'Bea Buyer');
+    assert.equal(await page.locator('header.top nav').getByRole('link', { name: 'Portal' }).getAttribute('href'), '/buyer');
+    await page.locator('header.top').getByRole('button', { name: 'Sign out' }).waitFor();
     await page.getByRole('link', { name: 'Continue to the buyer portal' }).click();
     await page.waitForURL('**/buyer');
     await page.getByRole('heading', { name: 'Buyer portal' }).waitFor();
@@ -602,6 +608,17 @@ describe('web pages in Chromium', () => {
     await page.getByLabel('Name').fill('No Email');
     await page.getByRole('button', { name: 'Create user' }).click();
     await page.locator('#create-error', { hasText: 'email is required for people.' }).waitFor();
+
+    // A buyer without a password: the page says they use the key only, and the key works.
+    await page.getByLabel('Role').selectOption('BUYER');
+    const keyBuyer = uniq('Key Buyer');
+    await page.getByLabel('Name').fill(keyBuyer);
+    await page.getByRole('button', { name: 'Create user' }).click();
+    await page.locator('#created-text', { hasText: `Buyer ${keyBuyer} created. Without a password they cannot sign in to the portal; they use this API key:` }).waitFor();
+    const buyerKey = (await page.locator('#created-key').innerText()).trim();
+    assert.match(buyerKey, /^hc_buyer_/);
+    const tasks = await hub.api('GET', '/api/buyer/tasks', { key: buyerKey });
+    assert.deepEqual([tasks.status, tasks.body.tasks], [200, []]);
 
     // Revoke the agent's key (two clicks).
     const agentRow = page.locator('#users tbody tr', { hasText: agent.name });

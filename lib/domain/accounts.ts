@@ -220,7 +220,9 @@ export function accounts(ctx: Ctx) {
       const v = parseInput(schemas.login, input);
       const row = q.userByEmail.get(v.email);
       const ok = await verifyPassword(v.password, row?.password_hash ?? null);
-      if (!row || !ok || row.disabled) throw unauthorized('Email or password is wrong.');
+      if (!row || !ok) throw unauthorized('Email or password is wrong.');
+      // Said only to someone who knows the password: the account exists but an admin disabled it.
+      if (row.disabled) throw forbidden('This account is disabled. Ask an admin of this hub.');
       const session = createSession(row.id);
       ctx.log.info('signed in', { userId: row.id });
       return { session, user: { id: row.id, role: row.role, name: row.name } };

@@ -227,7 +227,7 @@ export function adminBody(): string {
 <p><label for="new-role">Role</label><select id="new-role" name="role"><option value="BUYER">Buyer</option><option value="WORKER">Worker</option><option value="AGENT">Agent</option><option value="ADMIN">Admin</option></select></p>
 <p><label for="new-name">Name</label><input id="new-name" name="name" required maxlength="100"></p>
 <p><label for="new-email">Email <span class="hint">(people sign in with it)</span></label><input id="new-email" name="email" type="email" maxlength="254"></p>
-<p><label for="new-password">Password <span class="hint">(8+ characters; not for agents)</span></label><input id="new-password" name="password" type="password" minlength="8" autocomplete="new-password"></p>
+<p><label for="new-password">Password <span class="hint">(8+ characters; not for agents; a buyer without one uses the API key only)</span></label><input id="new-password" name="password" type="password" minlength="8" autocomplete="new-password"></p>
 <p><label for="new-category">Category <span class="hint">(optional)</span></label><input id="new-category" name="category" maxlength="50"></p>
 </div>
 <p class="error" role="alert" id="create-error" hidden></p>

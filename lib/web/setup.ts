@@ -15,6 +15,11 @@ function page(title: string, body: string): string {
 <title>${escapeHtml(title)} · Valence</title><link rel="icon" href="data:,"></head><body><main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
 }
 
+/** A text field's value attribute, for a form shown again after an error (never the password). */
+function valueAttr(v: unknown): string {
+  return typeof v === 'string' && v !== '' ? ` value="${escapeHtml(v)}"` : '';
+}
+
 function readForm(req: IncomingMessage, limit = 64 * 1024): Promise<URLSearchParams> {
   return new Promise((resolve, reject) => {
     let text = '';
@@ -29,17 +34,21 @@ function readForm(req: IncomingMessage, limit = 64 * 1024): Promise<URLSearchPar
 }
 
 export function setupRoutes(accounts: Accounts, setup: { token: string | null }): Route[] {
-  const check = (token: string | null | undefined) => {
-    if (!setup.token || !token || !sameSecret(token, setup.token)) throw notFound('not_found', 'This set-up link is not valid (an admin exists already, or the hub restarted and printed a new one).');
-  };
-  const form = (token: string, error = '') =>
+  const INVALID = 'This set-up link is not valid (an admin exists already, or the hub restarted and printed a new one).';
+  const valid = (token: unknown): token is string => !!setup.token && typeof token === 'string' && token !== '' && sameSecret(token, setup.token);
+  // A browser that follows a used or mistyped link gets a page that says so, not a JSON body.
+  const invalidPage = (): Reply => ({
+    status: 404,
+    html: page('Set-up link not valid', `<p role="alert">${escapeHtml(INVALID)}</p><p><a href="/login">Sign in</a> · <a href="/">Home</a></p>`),
+  });
+  const form = (token: string, error = '', values: { name?: unknown; email?: unknown } = {}) =>
     page(
       'Create the admin',
       `${error ? `<p role="alert">${escapeHtml(error)}</p>` : ''}
 <form method="post" action="/setup">
 <input type="hidden" name="token" value="${escapeHtml(token)}">
-<p><label for="name">Name</label><br><input id="name" name="name" required maxlength="100"></p>
-<p><label for="email">Email</label><br><input id="email" name="email" type="email" required></p>
+<p><label for="name">Name</label><br><input id="name" name="name" required maxlength="100"${valueAttr(values.name)}></p>
+<p><label for="email">Email</label><br><input id="email" name="email" type="email" required${valueAttr(values.email)}></p>
 <p><label for="password">Password (at least 8 characters)</label><br><input id="password" name="password" type="password" minlength="8" required></p>
 <p><button type="submit" name="create">Create admin</button></p>
 </form>`,
@@ -49,8 +58,8 @@ export function setupRoutes(accounts: Accounts, setup: { token: string | null })
       method: 'GET', pattern: '/setup',
       handler: (c: Call): Reply => {
         const token = c.query.get('token');
-        check(token);
-        return { html: form(token!) };
+        if (!valid(token)) return invalidPage();
+        return { html: form(token) };
       },
     },
     {
@@ -58,7 +67,10 @@ export function setupRoutes(accounts: Accounts, setup: { token: string | null })
       handler: async (c: Call): Promise<Reply> => {
         const isJson = /json/i.test(String(c.req.headers['content-type'] ?? ''));
         const input = isJson ? (await c.body()) as Record<string, unknown> : Object.fromEntries(await readForm(c.req));
-        check(typeof input?.token === 'string' ? input.token : null);
+        if (!valid(input?.token)) {
+          if (isJson) throw notFound('not_found', INVALID);
+          return invalidPage();
+        }
         try {
           const { userId } = await accounts.createAdmin({ name: input.name, email: input.email, password: input.password });
           setup.token = null;
@@ -66,7 +78,7 @@ export function setupRoutes(accounts: Accounts, setup: { token: string | null })
           return { status: 201, html: page('Admin created', '<p>The admin account exists. <a href="/login">Sign in</a>.</p>') };
         } catch (err) {
           if (isJson || !(err instanceof AppError) || err.status >= 500) throw err;
-          return { status: err.status, html: form(String(input.token), err.message) };
+          return { status: err.status, html: form(input.token, err.message, input) };
         }
       },
     },

@@ -73,7 +73,7 @@
       try {
         const r = await api('POST', '/api/admin/users', body);
         createdKey = r.apiKey || null;
-        $('created-text').textContent = `${ROLES[role]} ${body.name} created.` + (role === 'AGENT' ? ' Give the agent its key:' : role === 'BUYER' && createdKey ? ' The buyer\'s API key:' : '');
+        $('created-text').textContent = `${ROLES[role]} ${body.name} created.` + (role === 'AGENT' ? ' Give the agent its key:' : role === 'BUYER' && createdKey ? (password ? ' The buyer\'s API key:' : ' Without a password they cannot sign in to the portal; they use this API key:') : '');
         $('created-key').textContent = createdKey || '';
         $('created-key-block').hidden = !createdKey;
         $('created-panel').hidden = false;

@@ -215,19 +215,35 @@
     });
   });
 
+  function wireSignOut(out) {
+    out.addEventListener('click', () =>
+      busy(out, async () => {
+        try {
+          await api('POST', '/api/auth/logout', {});
+        } finally {
+          location.assign('/login');
+        }
+      }));
+  }
+
+  const PORTALS = { BUYER: '/buyer', WORKER: '/worker', ADMIN: '/admin' };
+
+  /** After signing in without leaving the page: the top bar shows the person, as the server renders it. */
+  function showSignedIn(user) {
+    const link = document.querySelector('header.top nav a[href="/login"]');
+    if (!link || $('sign-out')) return;
+    const out = h('button', { type: 'button', class: 'link', id: 'sign-out', name: 'sign-out' }, 'Sign out');
+    wireSignOut(out);
+    const parts = [];
+    if (PORTALS[user.role]) parts.push(h('a', { href: PORTALS[user.role] }, 'Portal'));
+    parts.push(h('span', { class: 'who', title: `Signed in as ${String(user.role).toLowerCase()}` }, user.name), out);
+    link.replaceWith(...parts);
+  }
+
   document.addEventListener('DOMContentLoaded', () => {
     const out = $('sign-out');
-    if (out) {
-      out.addEventListener('click', () =>
-        busy(out, async () => {
-          try {
-            await api('POST', '/api/auth/logout', {});
-          } finally {
-            location.assign('/login');
-          }
-        }));
-    }
+    if (out) wireSignOut(out);
   });
 
-  globalThis.Valence = { api, ApiError, h, $, showError, showNote, when, day, badge, setBadge, every, copyText, busy, confirmClick, formValue, setCsrf: (t) => (csrf = t), LABELS };
+  globalThis.Valence = { api, ApiError, h, $, showError, showNote, when, day, badge, setBadge, every, copyText, busy, confirmClick, formValue, showSignedIn, setCsrf: (t) => (csrf = t), LABELS };
 })();

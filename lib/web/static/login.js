@@ -2,7 +2,7 @@
 'use strict';
 
 (function () {
-  const { api, $, showError, showNote, copyText, busy, formValue } = globalThis.Valence;
+  const { api, $, showError, showNote, copyText, busy, formValue, showSignedIn } = globalThis.Valence;
   const PORTAL = { BUYER: '/buyer', WORKER: '/worker', ADMIN: '/admin' };
 
   /** Where to go after signing in: ?next= when it is a page of this site meant for this role. */
@@ -64,7 +64,7 @@
       $('buyer-key-panel').hidden = false;
       $('copy-buyer-key').focus();
       try {
-        await signIn(email, password);
+        showSignedIn(await signIn(email, password));
         $('buyer-continue').hidden = false;
       } catch (err) {
         showError($('buyer-signin-error'), new Error(`Your account is made, but signing in failed: ${err.message} Copy the key now, then sign in with the form on this page.`));
