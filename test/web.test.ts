@@ -188,6 +188,28 @@ describe('web pages in Chromium', () => {
     await page.locator('#register-error', { hasText: 'email: must be a valid email address' }).waitFor();
   });
 
+  test('an unknown page is an HTML 404 page in a browser; API clients and /api/ paths keep the JSON 404', async () => {
+    const page = await newPage();
+    const res = await page.goto('/no/such/page?x=1');
+    assert.equal(res!.status(), 404);
+    assert.match(res!.headers()['content-security-policy'] ?? '', /script-src 'self'/);
+    await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+    assert.match(await text(page, 'main'), /There is no page at \/no\/such\/page on this hub\./);
+    await page.getByRole('link', { name: 'Home' }).click();
+    await page.waitForURL(hub.url + '/');
+
+    const plain = await hub.api('GET', '/no/such/page');
+    assert.deepEqual([plain.status, plain.body.error.code, plain.body.error.message], [404, 'not_found', 'No route for GET /no/such/page.']);
+    for (const p of ['/api/nothing/here', '/internal/nothing']) {
+      const api = await hub.api('GET', p, { headers: { accept: 'text/html' } });
+      assert.deepEqual([api.status, api.body.ok, api.body.error.code], [404, false, 'not_found'], p);
+    }
+    const post = await hub.api('POST', '/no/such/page', { headers: { accept: 'text/html' }, body: {} });
+    assert.deepEqual([post.status, post.body.error.code], [404, 'not_found']);
+    const wrongMethod = await hub.api('DELETE', '/login', { headers: { accept: 'text/html' } });
+    assert.deepEqual([wrongMethod.status, wrongMethod.body.error.code, wrongMethod.headers.get('allow')], [405, 'method_not_allowed', 'GET']);
+  });
+
   test('portals need a session: /buyer, /worker and /admin send a visitor to /login', async () => {
     const page = await newPage();
     for (const route of ['/buyer', '/worker', '/admin']) {

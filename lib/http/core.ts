@@ -64,7 +64,14 @@ export function compileRoutes(routes: Route[]) {
   // with as many segments, their literal segments compared before any parameter is decoded.
   const exact = new Map<string, { pattern: string; byMethod: Map<string, Handler> }>();
   const bySegments = new Map<number, CompiledRoute[]>();
+  // A GET route with the pattern '*' answers a GET or HEAD that no other route takes (the web pages'
+  // "page not found"); it throws noRoute() for requests it does not answer itself.
+  let fallback: Handler | undefined;
   for (const r of routes) {
+    if (r.pattern === '*') {
+      fallback = r.handler;
+      continue;
+    }
     const parts = r.pattern.split('/');
     if (!parts.some((p) => p.startsWith(':'))) {
       if (!exact.has(r.pattern)) exact.set(r.pattern, { pattern: r.pattern, byMethod: new Map() });
@@ -109,8 +116,14 @@ export function compileRoutes(routes: Route[]) {
       if (r.method === method || (method === 'HEAD' && r.method === 'GET')) return { handler: r.handler, pattern: r.pattern, params: paramsOf(r, segs) };
       (allow ??= []).push(r.method);
     }
+    if (!allow && fallback && (method === 'GET' || method === 'HEAD')) return { handler: fallback, params: {} }; // counted as unmatched
     return { params: {}, allow };
   };
+}
+
+/** The answer to a request no route takes: 404 not_found (SPEC §4). */
+export function noRoute(method: string, path: string): AppError {
+  return new AppError(404, 'not_found', `No route for ${method} ${path}.`);
 }
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HubConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { AppError } from '../errors.ts';
-import { type Call, compileRoutes, readBody, type Route, sendError, sendHtml, sendJson } from './core.ts';
+import { type Call, compileRoutes, noRoute, readBody, type Route, sendError, sendHtml, sendJson } from './core.ts';
 
 export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
   if (trustProxy) {
@@ -37,7 +37,7 @@ export function createRequestHandler(
         if (found.allow) {
           throw new AppError(405, 'method_not_allowed', `${method} is not allowed here; use ${found.allow.join(', ')}.`, { headers: { Allow: found.allow.join(', ') } });
         }
-        throw new AppError(404, 'not_found', `No route for ${method} ${path}.`);
+        throw noRoute(method, path);
       }
       let bodyPromise: Promise<unknown> | undefined;
       const call: Call = {

@@ -1,13 +1,13 @@
 // The web pages (SPEC §8). Server-rendered HTML with a little plain JavaScript from /static/, no framework.
 // The pages use the JSON API like any other client (same origin, the session cookie, X-CSRF-Token);
 // the server only decides who may see a page and renders its frame.
-import type { Call, Reply, Route } from '../http/core.ts';
+import { type Call, noRoute, type Reply, type Route } from '../http/core.ts';
 import type { RouteDeps } from '../http/routes.ts';
 import { createAuth } from '../http/auth.ts';
 import type { Principal } from '../domain/context.ts';
 import { createAssets } from './assets.ts';
 import { PORTAL, renderPage, type Viewer } from './layout.ts';
-import { adminBody, buyerBody, forbiddenBody, landingBody, loginBody, registerBody, workerBody } from './pages.ts';
+import { adminBody, buyerBody, forbiddenBody, landingBody, loginBody, notFoundBody, registerBody, workerBody } from './pages.ts';
 import { tutorialBody } from './tutorial.ts';
 
 const ROLE_PAGES: Record<string, string> = { BUYER: 'buyers', WORKER: 'workers', ADMIN: 'admins' };
@@ -60,5 +60,13 @@ export function webRoutes(deps: RouteDeps): Route[] {
     portal('BUYER', 'Buyer portal', buyerBody, 'buyer.js'),
     portal('WORKER', 'Worker portal', workerBody, 'worker.js'),
     portal('ADMIN', 'Admin', adminBody, 'admin.js'),
+    {
+      // A browser that follows a stale or mistyped link gets a page; API clients get SPEC §4's JSON 404.
+      method: 'GET', pattern: '*',
+      handler: (c) => {
+        if (!/text\/html/i.test(String(c.req.headers.accept ?? '')) || /^\/(?:api|internal)(?:\/|$)/.test(c.path)) throw noRoute(c.method, c.path);
+        return page(c, 'Page not found', notFoundBody(c.path), { status: 404 });
+      },
+    },
   ];
 }

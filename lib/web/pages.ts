@@ -253,3 +253,8 @@ export function forbiddenBody(roleName: string, viewerName: string, portal?: str
   return `<h1>Not your page</h1>
 <p>This page is for ${e(roleName)}. You are signed in as ${e(viewerName)}.${portal ? ` <a href="${portal}">Go to your portal</a>.` : ''}</p>`;
 }
+
+export function notFoundBody(path: string): string {
+  return `<h1>Page not found</h1>
+<p>There is no page at <code>${e(path)}</code> on this hub. <a href="/">Home</a> · <a href="/login">Sign in</a></p>`;
+}
