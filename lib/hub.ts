@@ -131,7 +131,7 @@ export async function startHub(overrides: Partial<HubConfig> = {}, env?: Record<
       closing ??= (async () => {
         clearInterval(sweep);
         const closed = [server, wsServer].filter((s): s is http.Server => !!s).map((s) => new Promise<void>((r) => s.close(() => r())));
-        gateway.close();
+        closed.push(gateway.close());
         for (const s of [server, wsServer]) s?.closeIdleConnections?.();
         await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, 10_000).unref())]);
         for (const s of [server, wsServer]) s?.closeAllConnections?.();

@@ -777,6 +777,58 @@ describe('an offer past its expiry that the sweep has not marked yet (SPEC §4.2
 });
 
 describe('decisions queued in one turn (offers.queueDecision)', () => {
+  test('a match pushes its offers only once they are committed; a lost group pushes nothing', async () => {
+    const dir = tempDir('valence-match-push-');
+    const file = path.join(dir, 'valence.db');
+    const db = openDatabase(file, { group: true });
+    const other = openDatabase(file, { migrate: false }); // sees only what is committed
+    // Every push records whether its offer was committed at that moment.
+    const pushes: { userId: string; offerId: string; committed: boolean }[] = [];
+    const notifier = {
+      isConnected: () => true,
+      push: (userId: string, frame: Record<string, unknown> | string) => {
+        const offerId = JSON.parse(typeof frame === 'string' ? frame : JSON.stringify(frame)).offerId as string;
+        pushes.push({ userId, offerId, committed: !!other.prepare(`SELECT 1 FROM match_offers WHERE id = ?`).get(offerId) });
+        return true;
+      },
+      disconnect: () => {},
+    };
+    try {
+      const d = createDomain({ db, cfg: loadConfig({}, {}), notifier, log: createLogger('silent') });
+      const category = uniq('pushes');
+      const buyer = d.accounts.authenticateBearer(`Bearer ${(await d.accounts.registerBuyer({ name: 'Push buyer', email: `${uniq('b')}@example.test`, password: PASSWORD })).apiKey}`);
+      const agents = [1, 2, 3].map((i) => d.accounts.registerAgent({ name: `Push agent ${i}`, category }).userId);
+      const task = d.tasks.createTask(buyer, { title: 'Pushed after the COMMIT', description: 'Three agents.', category, publish: true }).task;
+      const { offers } = d.tasks.matchTask(buyer, task.id, { limit: 3 });
+      assert.equal(pushes.length, 0, 'nothing is pushed while the offers are not committed');
+      await db.durable();
+      assert.deepEqual(
+        pushes.map((x) => [x.userId, x.offerId, x.committed]).sort(),
+        offers.map((o) => [o.workerUserId, o.offerId, true]).sort(),
+        'one push per offer, each made after its row was committed',
+      );
+      assert.deepEqual(new Set(offers.map((o) => o.workerUserId)), new Set(agents));
+      assert.ok(offers.every((o) => o.delivered === true), 'the answer says what the pushes did');
+
+      // The COMMIT never comes (the group is lost): no agent hears of an offer that does not exist.
+      pushes.length = 0;
+      const lostTask = d.tasks.createTask(buyer, { title: 'Lost with its group', description: 'Three agents.', category, publish: true }).task;
+      await db.durable();
+      const lost = d.tasks.matchTask(buyer, lostTask.id, { limit: 3 });
+      assert.equal(lost.offers.length, 3);
+      db.beforeCommit(() => {
+        throw new Error('disk says no');
+      });
+      await assert.rejects(db.durable()!, /disk says no/);
+      assert.deepEqual(pushes, []);
+      assert.equal(other.prepare(`SELECT COUNT(*) AS n FROM match_offers WHERE task_id = ?`).get(lostTask.id)!.n, 0);
+    } finally {
+      other.close();
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('run in the order they arrived, just before the COMMIT; an accept settles once committed', async () => {
     const dir = tempDir('valence-queue-');
     const file = path.join(dir, 'valence.db');

@@ -214,6 +214,29 @@ describe('requests over the socket', () => {
     s.close();
   });
 
+  test('a repeat that arrives while the first is still being answered gets the first reply too, after it', async () => {
+    const { buyer, agents: [agent], task } = await scene();
+    const s = await connectAgent(hub.gatewayUrl!, agent.apiKey);
+    const [offer] = await match(hub, buyer.apiKey, task.id);
+    // Both frames in one TCP write: the hub reads them in one turn, before the first is committed.
+    // deno-lint-ignore no-explicit-any
+    const tcp = (s.ws as any)._socket as net.Socket;
+    tcp.cork();
+    s.send({ type: 'offer_decision', requestId: 'same', offerId: offer.offerId, accept: true });
+    s.send({ type: 'offer_decision', requestId: 'same', offerId: offer.offerId, accept: false, reason: 'changed my mind' });
+    tcp.uncork();
+    const first = await s.next((f) => f.requestId === 'same', 5000, 'first reply');
+    const second = await s.next((f) => f.requestId === 'same', 5000, 'second reply');
+    assert.equal(first.type, 'ack', JSON.stringify(first));
+    assert.equal(first.accept, true);
+    assert.equal(typeof first.assignmentId, 'string');
+    assert.deepEqual(second, first, 'the repeat is answered with the first reply, not acted on');
+    const view = await hub.api('GET', `/api/buyer/tasks/${task.id}`, { key: buyer.apiKey });
+    assert.equal(view.status, 200);
+    assert.deepEqual([view.body.offers[0].status, view.body.assignment.id], ['ACCEPTED', first.assignmentId]);
+    s.close();
+  });
+
   const bad: { name: string; raw: string | Buffer; code: string; requestId?: unknown; issue?: string }[] = [
     { name: 'invalid JSON', raw: '{"type":', code: 'invalid_json' },
     // A binary frame (ws checks the UTF-8 of text frames itself) holding a ping whose bytes are not UTF-8.

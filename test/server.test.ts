@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { request, tempDir } from './helpers.ts';
+import { connectAgent, type Frame } from './ws-client.ts';
 import { exitedCleanly, runProgram, spawnServer } from './spawn.ts';
 import { openDatabase } from '../lib/storage/index.ts';
 import { LATEST_VERSION } from '../lib/storage/migrations.ts';
@@ -130,6 +131,82 @@ test('every answered request is one JSON log line: time, level, method, path (qu
       ['info', 'request', 'GET', '/no/such/%22quoted%22%5Cpath', 404],
       ['info', 'request', 'GET', '/healthz', 200],
     ]);
+  } finally {
+    hub.proc.kill('SIGTERM');
+    await hub.exited;
+  }
+});
+
+// SPEC §9: graceful shutdown finishes in-flight requests. Over the socket that means every decision
+// the hub commits is acknowledged before its socket is closed with 1001; one that arrives during the
+// shutdown is refused (503 shutting_down) and not made.
+test('SIGTERM during a stream of decisions over /agent-ws: every committed decision was acknowledged, every refused one was not made', async () => {
+  const db = path.join(dir(), 'valence.db');
+  let hub = await spawnServer({ VALENCE_DB: db });
+  const agents: { key: string; userId: string }[] = [];
+  const offers = new Map<string, string[]>(); // agent userId → its offers, in the order it decides them
+  const buyer = await request(hub.url, 'POST', '/api/buyers/register', { body: { name: 'Stream buyer', email: 'stream@example.test', password: 'long enough' } });
+  assert.equal(buyer.status, 201, buyer.text);
+  const category = 'shutdown-stream';
+  for (let i = 0; i < 20; i++) {
+    const r = await request(hub.url, 'POST', '/api/agents/register', { body: { name: `Streamer ${i}`, category } });
+    assert.equal(r.status, 201, r.text);
+    agents.push({ key: r.body.apiKey, userId: r.body.userId });
+    offers.set(r.body.userId, []);
+  }
+  const tasks: string[] = [];
+  for (let t = 0; t < 10; t++) {
+    const made = await request(hub.url, 'POST', '/api/buyer/tasks', { key: buyer.body.apiKey, body: { title: `Task ${t}`, description: 'Declined by all.', category, publish: true } });
+    assert.equal(made.status, 201, made.text);
+    tasks.push(made.body.task.id);
+    const m = await request(hub.url, 'POST', `/api/buyer/tasks/${made.body.task.id}/match`, { key: buyer.body.apiKey, body: { limit: 20 } });
+    assert.equal(m.status, 200, m.text);
+    for (const o of m.body.offers) offers.get(o.workerUserId)!.push(o.offerId);
+  }
+  const sockets = await Promise.all(agents.map((a) => connectAgent(hub.gatewayUrl, a.key)));
+  // Each agent declines its offers one after the other, the next as soon as the last is answered.
+  const replies = new Map<string, Frame>(); // offerId → the reply
+  let acks = 0;
+  let stopAt: () => void;
+  const fortyAcks = new Promise<void>((r) => (stopAt = r));
+  const streams = agents.map(async (a, i) => {
+    for (const offerId of offers.get(a.userId)!) {
+      let reply: Frame;
+      try {
+        reply = await sockets[i].request({ type: 'offer_decision', offerId, accept: false, reason: 'stream' }, 10_000);
+      } catch {
+        return; // the socket closed before this decision was answered (or sent)
+      }
+      replies.set(offerId, reply);
+      if (reply.type !== 'ack') return;
+      if (++acks === 40) stopAt();
+    }
+  });
+  await fortyAcks;
+  hub.proc.kill('SIGTERM');
+  const closes = await Promise.all(sockets.map((s) => s.closed));
+  await Promise.all(streams);
+  assert.ok(exitedCleanly(await hub.exited));
+  assert.deepEqual(new Set(closes.map((c) => c.code)), new Set([1001]));
+
+  hub = await spawnServer({ VALENCE_DB: db });
+  try {
+    let made = 0;
+    for (const taskId of tasks) {
+      const view = await request(hub.url, 'GET', `/api/buyer/tasks/${taskId}`, { key: buyer.body.apiKey });
+      assert.equal(view.status, 200, view.text);
+      for (const o of view.body.offers as { id: string; status: string }[]) {
+        const reply = replies.get(o.id);
+        if (o.status === 'DECLINED') {
+          made++;
+          assert.deepEqual(reply && { ...reply, requestId: undefined }, { type: 'ack', requestId: undefined, ok: true, accept: false }, `offer ${o.id} was declined: its agent was told`);
+        } else {
+          assert.equal(o.status, 'PENDING', o.id);
+          if (reply) assert.deepEqual([reply.type, reply.status, reply.code], ['error', 503, 'shutting_down'], `offer ${o.id} is still pending: its agent was not told otherwise`);
+        }
+      }
+    }
+    assert.ok(made >= 40 && made < 200, `${made} decisions made before the shutdown`);
   } finally {
     hub.proc.kill('SIGTERM');
     await hub.exited;

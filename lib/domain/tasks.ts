@@ -175,9 +175,9 @@ export function tasks(ctx: Ctx, logEvent: (actor: string | null, taskId: string 
 
     /**
      * SPEC §5: offers for eligible workers not offered yet, connected ones first, each pushed live.
-     * The pending_offer frames go out before the rows are written, in the same synchronous turn:
-     * nothing else (no decision) can run before the rows exist, and an agent hears of its offer while
-     * the hub is still writing (a match to 1000 agents spends about as long writing as sending).
+     * The pending_offer frames go out once the offers are committed, never before: an agent is never
+     * told of an offer that a crash, or a COMMIT that fails, would take back (its accept would find no
+     * offer). The frames are all made inside the transaction, so the sends go out back to back.
      */
     matchTask(p: Principal, id: string, input: unknown) {
       const v = parseInput(schemas.match, input ?? {});
@@ -206,14 +206,16 @@ export function tasks(ctx: Ctx, logEvent: (actor: string | null, taskId: string 
         const expiresAt = new Date(at.getTime() + t.offer_ttl_seconds * 1000).toISOString();
         const parts = offerMessageParts(t as never, expiresAt);
         const frameText = pendingOfferFrameText(taskBrief({ ...t, task_id: t.id }), parts, expiresAt);
-        const made = ranked.map((c) => ({ offerId: newId(), workerUserId: c.user_id }));
-        // Every frame is made before the first is sent, so that the sends go out back to back.
-        const frames = made.map((o) => frameText(o.offerId));
-        const delivered = made.map((o, i) => notifier.push(o.workerUserId, frames[i]));
+        const made = ranked.map((c) => ({ offerId: newId(), workerUserId: c.user_id, delivered: false }));
         for (const o of made) q.insertOffer.run(o.offerId, id, o.workerUserId, parts[0] + o.offerId + parts[1], createdAt, expiresAt);
         if (made.length) q.touchOffered.run(createdAt, id, createdAt);
         logEvent(p.userId, id, 'task_matched', { offers: made.length });
-        return made.map((o, i) => ({ offerId: o.offerId, workerUserId: o.workerUserId, delivered: delivered[i] }));
+        const frames = made.map((o) => frameText(o.offerId));
+        // The answer is written after the COMMIT too (durable()), so it carries what the sends did.
+        db.afterCommit(() => {
+          for (let i = 0; i < made.length; i++) made[i].delivered = notifier.push(made[i].workerUserId, frames[i]);
+        });
+        return made;
       });
       return { offers };
     },

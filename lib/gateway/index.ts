@@ -25,6 +25,8 @@ interface Conn {
   alive: boolean;
   authTimer?: ReturnType<typeof setTimeout>;
   replies: Map<string, string>;
+  /** Repeats of a request (same requestId) that arrived while it was still being answered. */
+  waiting: Map<string, Record<string, unknown>[]>;
 }
 
 const requestId = () => z.union([z.string().min(1).max(200), z.number().finite()], { message: 'must be a string or a number' });
@@ -91,11 +93,27 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
     return p;
   }
 
-  /** Handles one client request frame; the answer is cached per requestId on this connection. */
+  // Requests taken and not yet answered; close() waits for them, so that no decision is committed
+  // without its ack reaching the agent.
+  let inflight = 0;
+  let closing = false;
+  let drained: (() => void) | null = null;
+
+  /**
+   * Handles one client request frame. The answer is remembered per requestId on this connection; a
+   * repeat gets the first answer again, also when it arrives while the first is still being answered.
+   */
   function request(c: Conn, msg: Record<string, unknown>) {
     const reqId = msg.requestId;
     const cacheKey = typeof reqId === 'string' || typeof reqId === 'number' ? `${typeof reqId}:${reqId}` : undefined;
-    if (cacheKey && c.replies.has(cacheKey)) return sendText(c, c.replies.get(cacheKey)!);
+    if (cacheKey) {
+      const cached = c.replies.get(cacheKey);
+      if (cached !== undefined) return sendText(c, cached);
+      const repeats = c.waiting.get(cacheKey);
+      if (repeats) return void repeats.push(msg);
+      c.waiting.set(cacheKey, []);
+    }
+    inflight++;
     let reply: Record<string, unknown>;
     try {
       const p = c.principal!;
@@ -120,17 +138,26 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
   function answer(c: Conn, reply: Record<string, unknown>, cacheKey: string | undefined) {
     const text = JSON.stringify(reply);
     // Only answers to well-formed requests are remembered, so a corrected retry is not answered from the cache.
-    if (cacheKey && !(reply.code as string | undefined)?.startsWith('invalid_')) {
-      c.replies.set(cacheKey, text);
-      if (c.replies.size > REPLY_CACHE) c.replies.delete(c.replies.keys().next().value!);
-    }
+    const remember = !!cacheKey && !(reply.code as string | undefined)?.startsWith('invalid_');
     // Like the HTTP answer, the ack waits until the writes are committed (storage groups commits).
     const pending = ctx.db.durable();
-    if (!pending) return sendText(c, text);
-    pending.then(() => sendText(c, text), (err) => {
-      if (cacheKey) c.replies.delete(cacheKey);
-      send(c, errorFrame(err, reply.requestId));
-    });
+    if (!pending) return answered(c, text, cacheKey, remember);
+    pending.then(() => answered(c, text, cacheKey, remember), (err) => answered(c, JSON.stringify(errorFrame(err, reply.requestId)), cacheKey, false));
+  }
+
+  /** The answer goes out; repeats that waited for it get it too (or, when it is not remembered, run anew). */
+  function answered(c: Conn, text: string, cacheKey: string | undefined, remember: boolean) {
+    sendText(c, text);
+    if (cacheKey) {
+      const repeats = c.waiting.get(cacheKey) ?? [];
+      c.waiting.delete(cacheKey);
+      if (remember) {
+        c.replies.set(cacheKey, text);
+        if (c.replies.size > REPLY_CACHE) c.replies.delete(c.replies.keys().next().value!);
+      }
+      for (const m of repeats) remember ? sendText(c, text) : request(c, m);
+    }
+    if (--inflight === 0 && drained) drained();
   }
 
   function onMessage(c: Conn, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) {
@@ -156,6 +183,9 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
     switch (m.type) {
       case 'offer_decision':
       case 'submit_deliverable':
+        if (closing) {
+          return send(c, errorFrame(new AppError(503, 'shutting_down', 'The hub is shutting down; nothing was done. Send this again once you have reconnected.'), m.requestId));
+        }
         return request(c, m);
       case 'auth':
         return send(c, { type: 'auth_ok', agentId: c.principal.agentId, userId: c.principal.userId });
@@ -169,7 +199,7 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
   }
 
   function onConnection(ws: WebSocket, socket: Duplex, preauth: Principal | null) {
-    const c: Conn = { ws, socket, alive: true, replies: new Map() };
+    const c: Conn = { ws, socket, alive: true, replies: new Map(), waiting: new Map() };
     all.add(c);
     ws.on('pong', () => (c.alive = true));
     ws.on('message', (data, isBinary) => onMessage(c, data as Buffer, isBinary));
@@ -262,10 +292,27 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
       for (const c of conns) if (sendText(c, text)) n++;
       return n;
     },
-    close() {
+    /**
+     * Takes no more requests, sends the answers of those in flight (a decision being committed), then
+     * closes every socket with 1001. Resolves once the sockets are told, after at most waitMs.
+     */
+    close(waitMs = 10_000): Promise<void> {
+      closing = true;
       clearInterval(heartbeat);
-      for (const c of all) c.ws.close(1001, 'hub shutting down');
-      wss.close();
+      const finish = () => {
+        for (const c of all) c.ws.close(1001, 'hub shutting down');
+        wss.close();
+      };
+      if (inflight === 0) return Promise.resolve(finish());
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(() => drained!(), waitMs);
+        drained = () => {
+          drained = null;
+          clearTimeout(timer);
+          finish();
+          resolve();
+        };
+      });
     },
   };
 }
