@@ -210,6 +210,18 @@ describe('web pages in Chromium', () => {
     assert.deepEqual([wrongMethod.status, wrongMethod.body.error.code, wrongMethod.headers.get('allow')], [405, 'method_not_allowed', 'GET']);
   });
 
+  test('after signing in, ?next= leads only to a page of this site, however it is written', async () => {
+    const page = await newPage();
+    // Each of these is another site once the browser has resolved it (it drops tabs and line breaks).
+    for (const next of ['/\t/example.invalid/phish', '/\n/example.invalid/phish', '/\r/example.invalid', '/\\example.invalid', '//example.invalid', 'https://example.invalid/', 'javascript:alert(1)']) {
+      await signIn(page, admin.email, admin.password, next);
+      await page.waitForURL(hub.url + '/admin', { timeout: 10_000 });
+      assert.equal(new URL(page.url()).host, new URL(hub.url).host, JSON.stringify(next));
+    }
+    await signIn(page, admin.email, admin.password, '/tutorial/openclaw?from=login#bridge');
+    await page.waitForURL(hub.url + '/tutorial/openclaw?from=login#bridge');
+  });
+
   test('portals need a session: /buyer, /worker and /admin send a visitor to /login', async () => {
     const page = await newPage();
     for (const route of ['/buyer', '/worker', '/admin']) {

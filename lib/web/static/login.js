@@ -10,8 +10,17 @@
     const home = PORTAL[role] || '/';
     const next = new URLSearchParams(location.search).get('next') || '';
     if (!/^\/(?![/\\])/.test(next)) return home;
-    const isPortal = Object.values(PORTAL).includes(next.split(/[?#]/)[0]);
-    return isPortal && next.split(/[?#]/)[0] !== home ? home : next;
+    // Resolved as the browser will resolve it (it drops tabs and line breaks, reads \ as /): only an
+    // address on this site is followed, and only by its path, never the text as given.
+    let url;
+    try {
+      url = new URL(next, location.origin);
+    } catch {
+      return home;
+    }
+    if (url.origin !== location.origin) return home;
+    const isPortal = Object.values(PORTAL).includes(url.pathname);
+    return isPortal && url.pathname !== home ? home : url.pathname + url.search + url.hash;
   }
 
   async function signIn(email, password) {
