@@ -87,6 +87,32 @@ describe('bad input', () => {
       else assert.equal(res.body.name, name);
     });
 
+    // Routes that take no body still hold a body sent anyway to SPEC §4, and do nothing when it fails.
+    test('a route that takes no body refuses a malformed, non-JSON or oversized one, and does nothing', async () => {
+      const draft = await hub.api('POST', '/api/buyer/tasks', { key: buyer.apiKey, body: { title: 'Kept a draft', description: 'd' } });
+      assert.equal(draft.status, 201, draft.text);
+      const publish = `/api/buyer/tasks/${draft.body.task.id}/publish`;
+      const refused: [RequestOpts['raw'], Record<string, string>, number, string][] = [
+        ['{"this is": not json', json, 400, 'invalid_json'],
+        ['garbage{', { 'Content-Type': 'text/plain' }, 415, 'unsupported_media_type'],
+        ['x'.repeat(1024 * 1024 + 1), { 'Content-Type': 'image/png' }, 413, 'body_too_large'],
+      ];
+      for (const [raw, headers, status, code] of refused) {
+        assertCleanError(await hub.api('POST', publish, { key: buyer.apiKey, raw, headers }), status, code, `publish with ${code}`);
+        assertCleanError(await hub.api('POST', '/api/agent/v1/key/rotate', { key: agent.apiKey, raw, headers }), status, code, `agent key rotation with ${code}`);
+      }
+      const view = await hub.api('GET', `/api/buyer/tasks/${draft.body.task.id}`, { key: buyer.apiKey });
+      assert.deepEqual([view.status, view.body.task.status], [200, 'DRAFT'], 'the task was not published');
+      assert.equal((await hub.api('GET', '/api/agent/v1/me', { key: agent.apiKey })).status, 200, 'the key was not rotated');
+      // No body, an empty one, or an empty JSON object: done.
+      const none = await hub.api('POST', publish, { key: buyer.apiKey });
+      assert.deepEqual([none.status, none.body.task.status], [200, 'OPEN']);
+      const empty = await hub.api('POST', publish, { key: buyer.apiKey, raw: '', headers: json });
+      assert.deepEqual([empty.status, empty.body.ok], [200, true]);
+      const obj = await hub.api('POST', publish, { key: buyer.apiKey, raw: '{}', headers: json });
+      assert.deepEqual([obj.status, obj.body.ok], [200, true]);
+    });
+
     test('application/json with a charset parameter is JSON', async () => {
       const res = await hub.api('POST', '/api/agents/register', { raw: JSON.stringify({ name: 'charset', category: uniq('charset') }), headers: { 'Content-Type': 'application/json; charset=utf-8' } });
       assert.equal(res.status, 201, res.text);

@@ -2,6 +2,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { request, tempDir } from './helpers.ts';
 import { connectAgent, type Frame } from './ws-client.ts';
@@ -131,6 +132,31 @@ test('every answered request is one JSON log line: time, level, method, path (qu
       ['info', 'request', 'GET', '/no/such/%22quoted%22%5Cpath', 404],
       ['info', 'request', 'GET', '/healthz', 200],
     ]);
+  } finally {
+    hub.proc.kill('SIGTERM');
+    await hub.exited;
+  }
+});
+
+test('a client that hangs up in the middle of its body is not a server error: no error line, no 500', async () => {
+  const hub = await spawnServer({ VALENCE_DB: path.join(dir(), 'valence.db'), LOG_LEVEL: 'info' });
+  try {
+    const { port } = new URL(hub.url);
+    const sock = net.connect(Number(port), '127.0.0.1');
+    await new Promise<void>((resolve) => sock.on('connect', resolve));
+    // With Expect: 100-continue the hub says when it has the headers and is reading the body.
+    sock.write('POST /api/agents/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n');
+    const interim = await new Promise<string>((resolve) => sock.once('data', (b: Buffer) => resolve(b.toString())));
+    assert.match(interim, /^HTTP\/1\.1 100 Continue/);
+    sock.write('{"na');
+    sock.destroy();
+    const line = JSON.parse(await hub.waitLine(/"path":"\/api\/agents\/register"/));
+    assert.deepEqual([line.level, line.status], ['info', 400]);
+    const metrics = await fetch(hub.url + '/metrics');
+    const text = await metrics.text();
+    assert.equal(metrics.status, 200);
+    assert.doesNotMatch(text, /status="5\d\d"/);
+    assert.ok(!hub.lines.some((l) => l.includes('"level":"error"')), hub.lines.join('\n'));
   } finally {
     hub.proc.kill('SIGTERM');
     await hub.exited;

@@ -128,6 +128,20 @@ export function noRoute(method: string, path: string): AppError {
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
+/** Whether the request says it carries a body (a length above 0, or chunks). */
+export function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+/**
+ * For a route that takes no body: one sent anyway must still be JSON, UTF-8 and within the limit
+ * (SPEC §4: 415, 400, 413), or the request is refused before anything is done. Its content is ignored.
+ */
+export function noBody(h: Handler): Handler {
+  return (c) => (hasBody(c.req) ? c.body().then(() => h(c)) : h(c));
+}
+
 export function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) return Promise.reject(tooLarge(limit));
@@ -145,8 +159,10 @@ export function readBody(req: IncomingMessage, limit: number): Promise<unknown> 
       }
       chunks.push(chunk);
     });
-    req.on('error', (err) => {
-      if (!failed) reject(err);
+    // The client went away before its body was complete (Node says "aborted", ECONNRESET): nothing
+    // went wrong on the hub, so no 500 and no error log; the answer has nobody to reach anyway.
+    req.on('error', () => {
+      if (!failed) reject(new AppError(400, 'body_incomplete', 'The connection closed before the whole body arrived.'));
     });
     req.on('end', () => {
       if (failed) return;

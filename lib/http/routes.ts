@@ -2,7 +2,7 @@
 import type { Domain } from '../domain/index.ts';
 import type { HubConfig } from '../config.ts';
 import { createAuth, loginGate, registrationGate, SESSION_COOKIE } from './auth.ts';
-import type { Call, Reply, Route } from './core.ts';
+import { type Call, noBody, type Reply, type Route } from './core.ts';
 import { setupRoutes } from '../web/setup.ts';
 import { webRoutes } from '../web/index.ts';
 import type { Gateway } from '../gateway/index.ts';
@@ -80,10 +80,10 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     },
     {
       method: 'POST', pattern: '/api/auth/logout',
-      handler: signedIn((c) => {
+      handler: signedIn(noBody((c) => {
         accounts.logout(me(c));
         return { status: 200, body: { ok: true }, headers: { 'Set-Cookie': sessionCookie(c, '', 0) } };
-      }),
+      })),
       doc: { summary: 'Sign out', auth: 'session' },
     },
     {
@@ -98,7 +98,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
       doc: { summary: 'Change name, category, maxConcurrent', auth: 'agent', body: () => A.updateAgent },
     },
     {
-      method: 'POST', pattern: '/api/agent/v1/key/rotate', handler: agent((c) => ok(accounts.rotateKey(me(c)))),
+      method: 'POST', pattern: '/api/agent/v1/key/rotate', handler: agent(noBody((c) => ok(accounts.rotateKey(me(c))))),
       doc: { summary: 'A new key, shown once; the old one stops working at once', auth: 'agent' },
     },
     {
@@ -115,7 +115,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
       doc: { summary: 'One assignment', auth: 'agent' },
     },
     {
-      method: 'POST', pattern: '/api/agent/v1/assignments/:assignmentId/start', handler: agent((c) => ({ body: assignments.start(me(c), c.params.assignmentId) })),
+      method: 'POST', pattern: '/api/agent/v1/assignments/:assignmentId/start', handler: agent(noBody((c) => ({ body: assignments.start(me(c), c.params.assignmentId) }))),
       doc: { summary: 'ASSIGNED → IN_PROGRESS', auth: 'agent' },
     },
     {
@@ -134,7 +134,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
       doc: { summary: 'Accept or decline an offer', auth: 'worker', body: () => O.decision },
     },
     {
-      method: 'POST', pattern: '/api/worker/assignments/:assignmentId/start', handler: worker((c) => ({ body: assignments.start(me(c), c.params.assignmentId) })),
+      method: 'POST', pattern: '/api/worker/assignments/:assignmentId/start', handler: worker(noBody((c) => ({ body: assignments.start(me(c), c.params.assignmentId) }))),
       doc: { summary: 'ASSIGNED → IN_PROGRESS', auth: 'worker' },
     },
     {
@@ -160,9 +160,9 @@ export function buildRoutes(deps: RouteDeps): Route[] {
       method: 'PATCH', pattern: '/api/buyer/tasks/:taskId', handler: buyer(async (c) => ok(tasks.updateTask(me(c), c.params.taskId, await c.body()))),
       doc: { summary: 'Edit a DRAFT task', auth: 'buyer', body: () => T.updateTask },
     },
-    { method: 'POST', pattern: '/api/buyer/tasks/:taskId/publish', handler: buyer((c) => ok(tasks.publishTask(me(c), c.params.taskId))), doc: { summary: 'DRAFT → OPEN', auth: 'buyer' } },
+    { method: 'POST', pattern: '/api/buyer/tasks/:taskId/publish', handler: buyer(noBody((c) => ok(tasks.publishTask(me(c), c.params.taskId)))), doc: { summary: 'DRAFT → OPEN', auth: 'buyer' } },
     {
-      method: 'POST', pattern: '/api/buyer/tasks/:taskId/cancel', handler: buyer((c) => ok(tasks.cancelTask(me(c), c.params.taskId))),
+      method: 'POST', pattern: '/api/buyer/tasks/:taskId/cancel', handler: buyer(noBody((c) => ok(tasks.cancelTask(me(c), c.params.taskId)))),
       doc: { summary: 'Cancel; pending offers are withdrawn and their holders told', auth: 'buyer' },
     },
     {
@@ -173,7 +173,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
       method: 'POST', pattern: '/api/buyer/assignments/:assignmentId/review', handler: buyer(async (c) => ({ body: assignments.review(me(c), c.params.assignmentId, await c.body()) })),
       doc: { summary: 'Accept (task COMPLETED) or reject (with feedback) the deliverable', auth: 'buyer', body: () => S.review },
     },
-    { method: 'POST', pattern: '/api/buyer/key/rotate', handler: buyer((c) => ok(accounts.rotateKey(me(c)))), doc: { summary: 'A new buyer key, shown once', auth: 'buyer' } },
+    { method: 'POST', pattern: '/api/buyer/key/rotate', handler: buyer(noBody((c) => ok(accounts.rotateKey(me(c))))), doc: { summary: 'A new buyer key, shown once', auth: 'buyer' } },
 
     // Admin.
     { method: 'GET', pattern: '/api/admin/users', handler: admin(() => ok({ users: accounts.listUsers() })), doc: { summary: 'Every user', auth: 'admin' } },
@@ -182,11 +182,11 @@ export function buildRoutes(deps: RouteDeps): Route[] {
       doc: { summary: 'Create a user of any role (keys shown once)', auth: 'admin', body: () => A.createUser, status: 201 },
     },
     {
-      method: 'POST', pattern: '/api/admin/users/:userId/disable', handler: admin((c) => ok(accounts.disableUser(c.params.userId))),
+      method: 'POST', pattern: '/api/admin/users/:userId/disable', handler: admin(noBody((c) => ok(accounts.disableUser(c.params.userId)))),
       doc: { summary: 'Disable a user: keys, sessions and sockets stop working', auth: 'admin' },
     },
     {
-      method: 'POST', pattern: '/api/admin/agents/:agentId/revoke', handler: admin((c) => ok(accounts.revokeAgent(c.params.agentId))),
+      method: 'POST', pattern: '/api/admin/agents/:agentId/revoke', handler: admin(noBody((c) => ok(accounts.revokeAgent(c.params.agentId)))),
       doc: { summary: 'Revoke an agent\'s key', auth: 'admin' },
     },
 
