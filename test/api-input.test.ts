@@ -228,6 +228,18 @@ describe('bad input', () => {
       });
     }
 
+    test('half a surrogate pair (a lone \\ud800 escape) is refused, in a value or a key; a whole pair written as escapes is kept', async () => {
+      const json = { 'Content-Type': 'application/json' };
+      for (const raw of ['{"name":"a\\ud800b"}', '{"name":"a\\uDC00"}', '{"name":"x","category":"\\udbff"}', '{"name":"x","\\ud800":1}']) {
+        assertCleanError(await hub.api('POST', '/api/agents/register', { raw, headers: json }), 400, 'invalid_json', raw);
+      }
+      const pair = await hub.api('POST', '/api/agents/register', { raw: '{"name":"robot \\ud83e\\udd16","category":"a\\\\ud800"}', headers: json });
+      assert.equal(pair.status, 201, pair.text);
+      assert.deepEqual([pair.body.name, pair.body.category], ['robot 🤖', 'a\\ud800'], 'an escaped backslash before "ud800" is plain text');
+      const me = await hub.api('GET', '/api/agent/v1/me', { key: pair.body.apiKey });
+      assert.deepEqual([me.status, me.body.name], [200, 'robot 🤖']);
+    });
+
     test('task title, description and a decline reason keep their emoji and scripts', async () => {
       const category = '分类 🧪';
       const a = await registerAgent(hub, { category, name: 'Ünïcødé 🤖' });

@@ -247,6 +247,7 @@ describe('requests over the socket', () => {
     { name: 'a decision without requestId', raw: JSON.stringify({ type: 'offer_decision', offerId: 'x', accept: true }), code: 'invalid_body', issue: 'requestId' },
     { name: 'a submit without contentText', raw: JSON.stringify({ type: 'submit_deliverable', requestId: 's1', assignmentId: 'x' }), code: 'invalid_body', requestId: 's1', issue: 'contentText' },
     { name: 'an array', raw: '[1,2]', code: 'invalid_body' },
+    { name: 'a submit whose text holds half a surrogate pair', raw: '{"type":"submit_deliverable","requestId":"h1","assignmentId":"x","contentText":"a\\ud800"}', code: 'invalid_json', requestId: 'h1' },
   ];
   for (const c of bad) {
     test(`${c.name} gets an error frame and the socket stays open`, async () => {

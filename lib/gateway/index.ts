@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { type Ctx, lazySchemas, type Notifier, type Principal } from '../domain/context.ts';
 import type { Domain } from '../domain/index.ts';
 import { AppError, toAppError } from '../errors.ts';
+import { hasLoneSurrogate, loneSurrogate } from '../http/core.ts';
 import { pendingOfferFrame, taskBrief } from '../domain/views.ts';
 
 export const MAX_FRAME = 1024 * 1024;
@@ -166,7 +167,12 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
       const buf = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
       // ws checks a text frame's UTF-8 itself (1007 otherwise); a binary frame's bytes are checked here.
       if (isBinary && !isUtf8(buf)) throw new Error('not UTF-8');
-      msg = JSON.parse(buf.toString('utf8'));
+      const text = buf.toString('utf8');
+      msg = JSON.parse(text);
+      if (hasLoneSurrogate(text, msg)) {
+        if (!c.principal) return refuse(c, 'The first frame must be {"type":"auth","apiKey":"hc_agent_…"}.');
+        return send(c, errorFrame(loneSurrogate(), msg && typeof msg === 'object' ? (msg as Record<string, unknown>).requestId : undefined));
+      }
     } catch {
       if (!c.principal) return refuse(c, 'The first frame must be {"type":"auth","apiKey":"hc_agent_…"}.');
       return send(c, { type: 'error', code: 'invalid_json', status: 400, message: 'The frame is not valid JSON.' });

@@ -175,13 +175,46 @@ export function readBody(req: IncomingMessage, limit: number): Promise<unknown> 
       // JSON is UTF-8 (RFC 8259 §8.1): bytes that are not are refused, not turned into U+FFFD and stored.
       if (!isUtf8(buf)) return reject(new AppError(400, 'invalid_json', 'The request body is not valid UTF-8.'));
       const text = buf.toString('utf8');
+      let value: unknown;
       try {
-        resolve(JSON.parse(text));
+        value = JSON.parse(text);
       } catch {
-        reject(new AppError(400, 'invalid_json', 'The request body is not valid JSON.'));
+        return reject(new AppError(400, 'invalid_json', 'The request body is not valid JSON.'));
       }
+      if (hasLoneSurrogate(text, value)) return reject(loneSurrogate());
+      resolve(value);
     });
   });
+}
+
+// A \uD800–\uDFFF escape in the text is the only way JSON can carry half a surrogate pair (UTF-8
+// bytes cannot), so only a text with one is searched, string by string.
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Whether parsed JSON holds a string (or key) with half a surrogate pair ("\ud800" alone): not text,
+ * and not storable as UTF-8 (SQLite would keep bytes that read back as U+FFFD).
+ */
+export function hasLoneSurrogate(text: string, value: unknown): boolean {
+  if (!SURROGATE_ESCAPE.test(text)) return false;
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (LONE_SURROGATE.test(v)) return true;
+    } else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (LONE_SURROGATE.test(k)) return true;
+        stack.push(x);
+      }
+    }
+  }
+  return false;
+}
+
+export function loneSurrogate(): AppError {
+  return new AppError(400, 'invalid_json', 'The JSON holds a \\u escape that is half of a surrogate pair; text must be valid Unicode.');
 }
 
 function tooLarge(limit: number) {
