@@ -10,6 +10,7 @@ import { type Ctx, nobody } from './domain/context.ts';
 import { createLogger, type Logger } from './log.ts';
 import { buildRoutes } from './http/routes.ts';
 import { createRequestHandler } from './http/server.ts';
+import { answerProtocolErrors } from './http/core.ts';
 import { randomToken } from './domain/util.ts';
 import { createGateway, type Gateway } from './gateway/index.ts';
 import { createMetrics } from './http/metrics.ts';
@@ -86,9 +87,7 @@ export async function startHub(overrides: Partial<HubConfig> = {}, env?: Record<
   const handler = createRequestHandler(buildRoutes({ domain, cfg, setup, health, gateway, metrics }), cfg, log, db.durable, metrics.record);
   const server = http.createServer(handler);
   server.on('upgrade', gateway.handleUpgrade);
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-  });
+  answerProtocolErrors(server);
 
   // The second listener serves only the agent gateway (the seed's ws://host:4020/agent-ws).
   let wsServer: http.Server | null = null;
@@ -101,6 +100,7 @@ export async function startHub(overrides: Partial<HubConfig> = {}, env?: Record<
         res.end(JSON.stringify({ ok: false, error: { code: 'not_found', message: 'This port serves only the WebSocket gateway at /agent-ws.' } }));
       });
       wsServer.on('upgrade', gateway.handleUpgrade);
+      answerProtocolErrors(wsServer);
       wsPort = await listen(wsServer, cfg.agentWsPort, cfg.host);
     }
   } catch (err) {

@@ -3,6 +3,7 @@
 // numbers, unicode, and ids that are not ids.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { match, openTask, registerAgent, registerBuyer, type ApiResponse, type RequestOpts, type TestHub, startTestHub, uniq } from './helpers.ts';
 
 /** Every error body: {ok:false, error:{code, message}}, a snake_case code, and nothing that looks like a stack. */
@@ -111,6 +112,38 @@ describe('bad input', () => {
       assert.deepEqual([empty.status, empty.body.ok], [200, true]);
       const obj = await hub.api('POST', publish, { key: buyer.apiKey, raw: '{}', headers: json });
       assert.deepEqual([obj.status, obj.body.ok], [200, true]);
+    });
+
+    // What Node's own HTTP parser refuses never reaches a route; it is answered in the same JSON shape.
+    test('requests the HTTP parser refuses get JSON errors too: unknown method 501, huge headers 431, broken framing 400, Expect 417, CONNECT 405', async () => {
+      const raw = (text: string) => new Promise<string>((resolve, reject) => {
+        const { port } = new URL(hub.url);
+        const sock = net.connect(Number(port), '127.0.0.1', () => sock.end(text));
+        let got = '';
+        sock.setEncoding('utf8');
+        sock.on('data', (d: string) => (got += d));
+        sock.on('close', () => resolve(got));
+        sock.on('error', reject);
+      });
+      // Deno's node:http reports every parse error as HPE_ERROR, an unknown method included.
+      const deno = 'Deno' in globalThis;
+      const cases: [string, number, string][] = [
+        ['FOO /api/agents/register HTTP/1.1\r\nHost: x\r\n\r\n', deno ? 400 : 501, deno ? 'bad_request' : 'method_not_implemented'],
+        [`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'headers_too_large'],
+        ['POST /api/agents/register HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\nzz\r\n{}\r\n0\r\n\r\n', 400, 'bad_request'],
+        ['POST /api/agents/register HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}', 400, 'bad_request'],
+        ['POST /api/agents/register HTTP/1.1\r\nHost: x\r\nExpect: something\r\nContent-Length: 2\r\n\r\n{}', 417, 'expectation_failed'],
+        ['CONNECT example.invalid:443 HTTP/1.1\r\nHost: example.invalid:443\r\n\r\n', 405, 'method_not_allowed'],
+      ];
+      for (const [req, status, code] of cases) {
+        const answer = await raw(req);
+        const what = req.slice(0, 40);
+        assert.match(answer, new RegExp(`^HTTP/1\\.1 ${status} `), `${what}: ${answer.slice(0, 200)}`);
+        assert.match(answer, /\r\nContent-Type: application\/json; charset=utf-8\r\n/i, what);
+        const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+        assert.deepEqual([body.ok, body.error.code, typeof body.error.message], [false, code, 'string'], what);
+      }
+      assert.equal((await hub.api('GET', '/healthz')).status, 200, 'the hub is still serving');
     });
 
     test('application/json with a charset parameter is JSON', async () => {

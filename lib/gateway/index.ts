@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { type Ctx, lazySchemas, type Notifier, type Principal } from '../domain/context.ts';
 import type { Domain } from '../domain/index.ts';
 import { AppError, toAppError } from '../errors.ts';
-import { hasLoneSurrogate, loneSurrogate } from '../http/core.ts';
+import { endWithError, hasLoneSurrogate, loneSurrogate } from '../http/core.ts';
 import { pendingOfferFrame, taskBrief } from '../domain/views.ts';
 
 export const MAX_FRAME = 1024 * 1024;
@@ -241,13 +241,6 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
   }, opts.pingMs ?? PING_MS);
   heartbeat.unref();
 
-  function reject(socket: Duplex, status: number, code: string, message: string) {
-    const body = JSON.stringify({ ok: false, error: { code, message } });
-    socket.end(
-      `HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : status === 401 ? 'Unauthorized' : 'Bad Request'}\r\n` +
-        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
-  }
 
   const notifier: Notifier = {
     isConnected: (userId) => byUser.has(userId),
@@ -279,13 +272,13 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
     handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
       socket.on('error', () => {});
       const path = (req.url ?? '').split('?')[0];
-      if (path !== '/agent-ws') return reject(socket, 404, 'not_found', 'The agent gateway is at /agent-ws.');
+      if (path !== '/agent-ws') return endWithError(socket, 404, 'not_found', 'The agent gateway is at /agent-ws.');
       let preauth: Principal | null = null;
       if (req.headers.authorization !== undefined) {
         try {
           preauth = keyPrincipal(req.headers.authorization.replace(/^Bearer\s+/i, ''));
         } catch (err) {
-          return reject(socket, 401, 'unauthorized', err instanceof AppError ? err.message : 'Authentication failed.');
+          return endWithError(socket, 401, 'unauthorized', err instanceof AppError ? err.message : 'Authentication failed.');
         }
       }
       wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket, preauth));

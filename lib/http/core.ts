@@ -1,7 +1,8 @@
 // The HTTP plumbing: the call object handlers get, body reading, JSON replies, the one error writer,
 // and the route table matcher. No framework: a route is a method, a path pattern and a handler.
 import { isUtf8 } from 'node:buffer';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { AppError, errorBody, toAppError } from '../errors.ts';
 import type { Principal } from '../domain/context.ts';
 import type { Logger } from '../log.ts';
@@ -257,4 +258,48 @@ export function sendError(res: ServerResponse, err: unknown, log: Logger, ctx: R
   const headers: Record<string, string> = { ...(e.headers ?? {}) };
   if (e.status === 413) headers.Connection = 'close';
   sendJson(res, e.status, errorBody(e), headers);
+}
+
+/**
+ * An error answer written straight to a socket, for what never becomes a request object: requests
+ * Node's parser refuses, and refused WebSocket handshakes. Same body as every other error (SPEC §4).
+ */
+export function endWithError(socket: Duplex, status: number, code: string, message: string, headers: Record<string, string> = {}) {
+  const body = JSON.stringify({ ok: false, error: { code, message } });
+  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`,
+  );
+}
+
+/** The answer to a request Node's HTTP parser refused ('clientError'), by the parser's error code. */
+export function clientErrorAnswer(errCode: string | undefined): [number, string, string] {
+  switch (errCode) {
+    case 'HPE_HEADER_OVERFLOW':
+      return [431, 'headers_too_large', 'The request line and headers are larger than this hub reads (16 KB).'];
+    case 'HPE_INVALID_METHOD':
+      return [501, 'method_not_implemented', 'This hub does not know that request method.'];
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+    case 'ERR_HTTP_REQUEST_HEADERS_TIMEOUT':
+      return [408, 'request_timeout', 'The request did not arrive in time.'];
+    default:
+      return [400, 'bad_request', 'The request is not valid HTTP/1.1 (its framing, a header or the request line).'];
+  }
+}
+
+/** Node's own answers (parser errors, Expect, CONNECT) in the hub's JSON error shape. */
+export function answerProtocolErrors(server: Server) {
+  server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
+    if (!socket.writable || err.code === 'ECONNRESET') return socket.destroy();
+    const [status, code, message] = clientErrorAnswer(err.code);
+    endWithError(socket, status, code, message);
+  });
+  server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
+    sendJson(res, 417, { ok: false, error: { code: 'expectation_failed', message: 'The only Expect this hub answers is 100-continue.' } }, { Connection: 'close' });
+  });
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => {});
+    endWithError(socket, 405, 'method_not_allowed', 'CONNECT is not served here: this hub is not a proxy.', { Allow: 'GET, HEAD, POST, PATCH' });
+  });
 }
