@@ -3,6 +3,7 @@
 // registration policy (closed, per-address limit, TRUST_PROXY).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { runProgram } from './spawn.ts';
 import { openTask, registerAgent, registerBuyer, type ApiResponse, type TestHub, startTestHub, uniq, PASSWORD, assertError, issuePaths } from './helpers.ts';
 
 const AGENT_KEY = /^hc_agent_[A-Za-z0-9_-]{43,}$/; // 32+ random bytes in base64url
@@ -466,6 +467,37 @@ describe('first start and revoked keys', () => {
       assert.equal(again.body.ok, false);
       const s = await login(hub, admin.email);
       assert.equal(s.res.body.ok, true);
+    } finally {
+      await hub.stop();
+    }
+  });
+
+  test('the set-up link makes one admin even when several requests use it at once', async () => {
+    const hub = await startTestHub({ registerLimit: 0 });
+    try {
+      const bodies = [1, 2, 3, 4, 5, 6].map((i) => ({ name: `Admin ${i}`, email: email(`admin${i}`), password: PASSWORD, token: hub.setup.token }));
+      const answers = await Promise.all(bodies.map((body) => hub.api('POST', '/setup', { body })));
+      assert.deepEqual(answers.map((a) => a.status).sort(), [201, 404, 404, 404, 404, 404]);
+      const winner = bodies[answers.findIndex((a) => a.status === 201)];
+      const s = await login(hub, winner.email);
+      const users = await hub.api('GET', '/api/admin/users', { cookie: s.cookie });
+      assert.equal(users.status, 200);
+      assert.deepEqual(users.body.users.filter((u: { role: string }) => u.role === 'ADMIN').map((u: { email: string }) => u.email), [winner.email]);
+    } finally {
+      await hub.stop();
+    }
+  });
+
+  test('an admin made with the create-admin command on the same database ends the set-up link', async () => {
+    const hub = await startTestHub({ registerLimit: 0 });
+    try {
+      const token = hub.setup.token!;
+      assert.equal((await hub.api('GET', `/setup?token=${token}`)).status, 200, 'the link works while no admin exists');
+      const made = await runProgram('server.ts', ['create-admin', '--email', email('ops'), '--name', 'Ops'], { VALENCE_DB: hub.cfg.dbPath }, 'a strong password\n');
+      assert.equal(made.code, 0, made.stderr);
+      assert.equal((await hub.api('GET', `/setup?token=${token}`)).status, 404);
+      const late = await hub.api('POST', '/setup', { body: { name: 'Late', email: email('late'), password: PASSWORD, token } });
+      assertError(late, 404, 'not_found', 'the link after create-admin');
     } finally {
       await hub.stop();
     }

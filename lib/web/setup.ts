@@ -35,7 +35,11 @@ function readForm(req: IncomingMessage, limit = 64 * 1024): Promise<URLSearchPar
 
 export function setupRoutes(accounts: Accounts, setup: { token: string | null }): Route[] {
   const INVALID = 'This set-up link is not valid (an admin exists already, or the hub restarted and printed a new one).';
-  const valid = (token: unknown): token is string => !!setup.token && typeof token === 'string' && token !== '' && sameSecret(token, setup.token);
+  const valid = (token: unknown): token is string => {
+    // An admin made another way (the create-admin command, on the same database) ends the link too.
+    if (setup.token && accounts.hasAdmin()) setup.token = null;
+    return !!setup.token && typeof token === 'string' && token !== '' && sameSecret(token, setup.token);
+  };
   // A browser that follows a used or mistyped link gets a page that says so, not a JSON body.
   const invalidPage = (): Reply => ({
     status: 404,
@@ -71,12 +75,16 @@ export function setupRoutes(accounts: Accounts, setup: { token: string | null })
           if (isJson) throw notFound('not_found', INVALID);
           return invalidPage();
         }
+        // The link is used up now, before the password is hashed: requests sent together with it
+        // find it gone (404) instead of each making an admin. A refused form gives it back.
+        const claimed = setup.token;
+        setup.token = null;
         try {
           const { userId } = await accounts.createAdmin({ name: input.name, email: input.email, password: input.password });
-          setup.token = null;
           if (isJson) return { status: 201, body: { ok: true, userId } };
           return { status: 201, html: page('Admin created', '<p>The admin account exists. <a href="/login">Sign in</a>.</p>') };
         } catch (err) {
+          if (!accounts.hasAdmin()) setup.token = claimed;
           if (isJson || !(err instanceof AppError) || err.status >= 500) throw err;
           return { status: err.status, html: form(input.token, err.message, input) };
         }
