@@ -96,9 +96,18 @@ test('create-admin and backup commands', async () => {
   assert.equal(dup.code, 1);
   assert.match(dup.stderr, /already exists/);
 
+  assert.match(made.stdout, new RegExp(`^admin created: \\S+ \\(in ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)$`, 'm'));
   const copy = path.join(d, 'backup.db');
   const b = await runProgram('server.ts', ['backup', copy], { VALENCE_DB: file });
   assert.equal(b.code, 0, b.stderr);
+  assert.equal(b.stdout, `backup of ${file} written to ${copy}\n`);
+  // No database at VALENCE_DB: nothing to copy, and no empty database made there.
+  const missing = path.join(d, 'nowhere', 'v.db');
+  const none = await runProgram('server.ts', ['backup', path.join(d, 'empty-copy.db')], { VALENCE_DB: missing });
+  assert.deepEqual([none.code, none.stderr], [1, `valence: no database at ${missing}; set VALENCE_DB to the hub's database file\n`]);
+  assert.ok(!fs.existsSync(missing) && !fs.existsSync(path.join(d, 'empty-copy.db')));
+  const noFile = await runProgram('server.ts', ['backup'], { VALENCE_DB: file });
+  assert.deepEqual([noFile.code, noFile.stderr], [2, 'valence: backup needs the file to write, e.g. npm start -- backup /path/to/copy.db\n']);
   const restored = openDatabase(copy, { migrate: false });
   assert.deepEqual(restored.prepare(`SELECT role, email FROM users`).all().map((r) => ({ ...r })), [{ role: 'ADMIN', email: 'ops@example.test' }]);
   restored.close();
