@@ -129,7 +129,10 @@ test('deployment files: both units restart on failure, read secrets from an envi
   const example = fs.readFileSync(path.join(ROOT, 'deploy', 'bridge.example.env'), 'utf8');
   const env: Record<string, string> = {};
   for (const m of example.matchAll(/^([A-Z_]+)=(.*)$/gm)) env[m[1]] = m[2];
-  assert.deepEqual(Object.keys(env).sort(), OPTIONS.map((o) => o.env).sort());
+  const commented = [...example.matchAll(/^#([A-Z_]+)=/gm)].map((m) => m[1]);
+  assert.deepEqual([...Object.keys(env), ...commented].sort(), OPTIONS.map((o) => o.env).sort());
+  // The units set BRIDGE_STATE_DIR with Environment=; an EnvironmentFile= value would override it.
+  assert.deepEqual(commented, ['BRIDGE_STATE_DIR']);
   const cfg = loadBridgeConfig([], { ...env, VALENCE_API_KEY: KEY, OPENCLAW_HOOKS_TOKEN: 't' });
   assert.equal(cfg.port, 4021);
   const tutorial = fs.readFileSync(path.join(ROOT, 'docs', 'bridge.md'), 'utf8');
