@@ -79,6 +79,22 @@ describe('handshake and auth', () => {
     s.close();
   });
 
+  test('another auth frame on an authenticated socket: the same key is auth_ok again, another agent\'s is 409, a bad key ends the socket', async () => {
+    const [agent, other] = [await registerAgent(hub), await registerAgent(hub)];
+    const s = await connectAgent(hub.gatewayUrl!, agent.apiKey);
+    s.send({ type: 'auth', apiKey: agent.apiKey });
+    assert.deepEqual(await s.nextType('auth_ok'), { type: 'auth_ok', agentId: agent.agentId, userId: agent.userId });
+    s.send({ type: 'auth', apiKey: other.apiKey, requestId: 'a2' });
+    const taken = await s.nextType('error');
+    assert.deepEqual([taken.code, taken.status, taken.requestId], ['already_authenticated', 409, 'a2']);
+    s.send({ type: 'ping', requestId: 'still' });
+    assert.deepEqual(await s.nextType('pong'), { type: 'pong', requestId: 'still' });
+    s.send({ type: 'auth', apiKey: 'hc_agent_junk' });
+    const bad = await s.nextType('error');
+    assert.deepEqual([bad.code, bad.status], ['unauthorized', 401]);
+    assert.equal((await s.closed).code, 4401);
+  });
+
   test('plain HTTP on the gateway port is 404 with a JSON error', async () => {
     const res = await fetch(hub.gatewayUrl!.replace('ws://', 'http://'));
     assert.equal(res.status, 404);

@@ -193,8 +193,20 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
           return send(c, errorFrame(new AppError(503, 'shutting_down', 'The hub is shutting down; nothing was done. Send this again once you have reconnected.'), m.requestId));
         }
         return request(c, m);
-      case 'auth':
+      case 'auth': {
+        // Another auth frame on an authenticated socket is checked like the first: a bad key ends the
+        // socket as it would have at the start; another agent's key cannot take this socket over.
+        let again: Principal;
+        try {
+          again = keyPrincipal(m.apiKey);
+        } catch (err) {
+          return refuse(c, err instanceof AppError ? err.message : 'Authentication failed.');
+        }
+        if (again.userId !== c.principal.userId) {
+          return send(c, errorFrame(new AppError(409, 'already_authenticated', 'This socket is authenticated as another agent; open a new socket for this key.'), m.requestId));
+        }
         return send(c, { type: 'auth_ok', agentId: c.principal.agentId, userId: c.principal.userId });
+      }
       case 'ping':
         return send(c, { type: 'pong', ...(m.requestId !== undefined ? { requestId: m.requestId } : {}) });
       case undefined:
