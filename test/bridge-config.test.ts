@@ -126,6 +126,9 @@ test('deployment files: both units restart on failure, read secrets from an envi
     }
     assert.ok(!/^MemoryDenyWriteExecute/m.test(text), `${unit}: V8 needs writable executable memory`);
   }
+  // The hub's unit: its database (password hashes, deliverables) readable by the service alone.
+  const hubUnit = fs.readFileSync(path.join(ROOT, 'deploy', 'valence.service'), 'utf8');
+  for (const line of ['Restart=on-failure', 'DynamicUser=yes', 'StateDirectory=valence', 'UMask=0077', 'ProtectSystem=strict', 'dist/server.cjs']) assert.ok(hubUnit.includes(line), `valence.service: ${line}`);
   const example = fs.readFileSync(path.join(ROOT, 'deploy', 'bridge.example.env'), 'utf8');
   const env: Record<string, string> = {};
   for (const m of example.matchAll(/^([A-Z_]+)=(.*)$/gm)) env[m[1]] = m[2];

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tempDir } from './helpers.ts';
-import { openDatabase } from '../lib/storage/index.ts';
+import { backup, openDatabase } from '../lib/storage/index.ts';
 import { LATEST_VERSION } from '../lib/storage/migrations.ts';
 
 const dir = tempDir('valence-storage-');
@@ -34,6 +34,26 @@ test('a new database: WAL, foreign keys, busy timeout, the chosen synchronous mo
     assert.match(indexes(db).offers_worker, /\(worker_user_id\)$/);
     db.close();
   }
+});
+
+test('a database the hub creates, its WAL files, its folders and its backups are its owner\'s only; an existing file keeps its mode', () => {
+  const base = path.join(dir, 'private', 'nested');
+  const file = path.join(base, 'v.db');
+  const db = openDatabase(file);
+  insertUser(db).run('p1', 'private');
+  const copy = path.join(dir, 'private-backups', 'copy.db');
+  backup(db, copy);
+  const mode = (f: string) => (fs.statSync(f).mode & 0o777).toString(8);
+  assert.deepEqual(
+    [path.join(dir, 'private'), base, file, `${file}-wal`, `${file}-shm`, path.dirname(copy), copy].map(mode),
+    ['700', '700', '600', '600', '600', '700', '600'],
+  );
+  db.close();
+  const shared = path.join(dir, 'shared.db');
+  fs.writeFileSync(shared, '', { mode: 0o640 });
+  fs.chmodSync(shared, 0o640);
+  openDatabase(shared).close();
+  assert.equal(mode(shared), '640', 'a file made by its owner keeps the mode chosen');
 });
 
 test('a version 1 database is migrated step by step, keeping its rows', () => {
