@@ -274,7 +274,9 @@ export function endWithError(socket: Duplex, status: number, code: string, messa
 }
 
 /** The answer to a request Node's HTTP parser refused ('clientError'), by the parser's error code. */
-export function clientErrorAnswer(errCode: string | undefined): [number, string, string] {
+export function clientErrorAnswer(errCode: string | undefined, rawPacket?: Buffer): [number, string, string] {
+  // An unknown method in an otherwise well-formed request line is 501; other garbage is a 400.
+  if (errCode === 'HPE_INVALID_METHOD' && !(rawPacket && /^[A-Z][A-Z-]* \S+ HTTP\/1\.[01]\r?\n/.test(rawPacket.toString('latin1', 0, 2048)))) errCode = undefined;
   switch (errCode) {
     case 'HPE_HEADER_OVERFLOW':
       return [431, 'headers_too_large', 'The request line and headers are larger than this hub reads (16 KB).'];
@@ -290,9 +292,9 @@ export function clientErrorAnswer(errCode: string | undefined): [number, string,
 
 /** Node's own answers (parser errors, Expect, CONNECT) in the hub's JSON error shape. */
 export function answerProtocolErrors(server: Server) {
-  server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
+  server.on('clientError', (err: Error & { code?: string; rawPacket?: Buffer }, socket: Duplex) => {
     if (!socket.writable || err.code === 'ECONNRESET') return socket.destroy();
-    const [status, code, message] = clientErrorAnswer(err.code);
+    const [status, code, message] = clientErrorAnswer(err.code, err.rawPacket);
     endWithError(socket, status, code, message);
   });
   server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
