@@ -216,6 +216,29 @@ describe('requests over the socket', () => {
     sa.close();
   });
 
+  // A socket that authenticates in the same turn as a match, before its COMMIT: the offer reaches it
+  // once, and never before it is committed (the replay read the uncommitted row, then the push after
+  // the COMMIT sent it again).
+  test('an agent that authenticates while a match of this turn is not committed yet gets its offer once', async () => {
+    const { buyer, agents: [agent], task } = await scene();
+    const s = await connect(hub.gatewayUrl!);
+    const buyerPrincipal = hub.domain.accounts.authenticateBearer(`Bearer ${buyer.apiKey}`);
+    s.send({ type: 'auth', apiKey: agent.apiKey });
+    // Hold this (shared, in-process) event loop until the auth frame waits in the hub's socket, then
+    // match from a check-phase callback: the next loop turn reads the frame, and only after it does
+    // the match's group commit.
+    const until = performance.now() + 20;
+    while (performance.now() < until) { /* the frame travels over loopback meanwhile */ }
+    let offers: { offerId: string }[] = [];
+    setImmediate(() => (offers = hub.domain.tasks.matchTask(buyerPrincipal, task.id, {}).offers));
+    await s.nextType('auth_ok');
+    s.send({ type: 'ping', requestId: 'after' });
+    await s.nextType('pong');
+    assert.equal(offers.length, 1);
+    assert.deepEqual(s.frames.filter((f) => f.type === 'pending_offer').map((f) => f.offerId), [offers[0].offerId]);
+    s.close();
+  });
+
   test('a repeated requestId gets the first reply again', async () => {
     const { buyer, agents: [agent], task } = await scene();
     const s = await connectAgent(hub.gatewayUrl!, agent.apiKey);

@@ -653,6 +653,8 @@ describe('web pages in Chromium', () => {
     assert.match(buyerKey, /^hc_buyer_/);
     const tasks = await hub.api('GET', '/api/buyer/tasks', { key: buyerKey });
     assert.deepEqual([tasks.status, tasks.body.tasks], [200, []]);
+    // The list is drawn again after a creation; wait for it before arming a button in it.
+    await page.locator('#users tbody tr', { hasText: keyBuyer }).waitFor();
 
     // Revoke the agent's key (two clicks).
     const agentRow = page.locator('#users tbody tr', { hasText: agent.name });

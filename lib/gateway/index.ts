@@ -73,6 +73,17 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
   function authenticate(c: Conn, principal: Principal) {
     clearTimeout(c.authTimer);
     c.principal = principal;
+    // The socket joins once what this turn wrote is committed: its replay then holds committed offers
+    // only, and an offer matched in this turn reaches it once (by the replay; the match's push, made
+    // after the COMMIT, comes before the socket is listed). Frames it sends meanwhile are taken, and
+    // their answers follow auth_ok.
+    const pending = ctx.db.durable();
+    if (pending) pending.then(() => join(c, principal), () => join(c, principal));
+    else join(c, principal);
+  }
+
+  function join(c: Conn, principal: Principal) {
+    if (c.ws.readyState !== WebSocket.OPEN) return;
     let set = byUser.get(principal.userId);
     if (!set) byUser.set(principal.userId, (set = new Set()));
     set.add(c);
@@ -252,7 +263,6 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
     }
   }, opts.pingMs ?? PING_MS);
   heartbeat.unref();
-
 
   const notifier: Notifier = {
     isConnected: (userId) => byUser.has(userId),
