@@ -112,6 +112,10 @@ describe('bad input', () => {
       assert.deepEqual([empty.status, empty.body.ok], [200, true]);
       const obj = await hub.api('POST', publish, { key: buyer.apiKey, raw: '{}', headers: json });
       assert.deepEqual([obj.status, obj.body.ok], [200, true]);
+      // A route whose body is optional takes none, or an object: JSON null is not one.
+      assertCleanError(await hub.api('POST', `${publish.replace('/publish', '/match')}`, { key: buyer.apiKey, raw: 'null', headers: json }), 400, 'invalid_body', 'match with null');
+      const bare = await hub.api('POST', publish.replace('/publish', '/match'), { key: buyer.apiKey });
+      assert.deepEqual([bare.status, bare.body.ok], [200, true]);
     });
 
     // What Node's own HTTP parser refuses never reaches a route; it is answered in the same JSON shape.

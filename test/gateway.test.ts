@@ -219,11 +219,14 @@ describe('requests over the socket', () => {
   // A socket that authenticates in the same turn as a match, before its COMMIT: the offer reaches it
   // once, and never before it is committed (the replay read the uncommitted row, then the push after
   // the COMMIT sent it again).
-  test('an agent that authenticates while a match of this turn is not committed yet gets its offer once', async () => {
+  test('an agent that authenticates while a match of this turn is not committed yet gets its offer once, and every answer after auth_ok', async () => {
     const { buyer, agents: [agent], task } = await scene();
     const s = await connect(hub.gatewayUrl!);
     const buyerPrincipal = hub.domain.accounts.authenticateBearer(`Bearer ${buyer.apiKey}`);
     s.send({ type: 'auth', apiKey: agent.apiKey });
+    // Frames sent right behind the auth: their answers come after auth_ok and the replay.
+    s.send({ type: 'ping', requestId: 'early' });
+    s.send({ type: 'teleport', requestId: 'early' });
     // Hold this (shared, in-process) event loop until the auth frame waits in the hub's socket, then
     // match from a check-phase callback: the next loop turn reads the frame, and only after it does
     // the match's group commit.
@@ -233,9 +236,12 @@ describe('requests over the socket', () => {
     setImmediate(() => (offers = hub.domain.tasks.matchTask(buyerPrincipal, task.id, {}).offers));
     await s.nextType('auth_ok');
     s.send({ type: 'ping', requestId: 'after' });
-    await s.nextType('pong');
+    await s.next((f) => f.type === 'pong' && f.requestId === 'after');
     assert.equal(offers.length, 1);
     assert.deepEqual(s.frames.filter((f) => f.type === 'pending_offer').map((f) => f.offerId), [offers[0].offerId]);
+    assert.deepEqual(s.frames.map((f) => [f.type, f.requestId ?? f.code ?? null]), [
+      ['auth_ok', null], ['pending_offer', null], ['pong', 'early'], ['error', 'early'], ['pong', 'after'],
+    ]);
     s.close();
   });
 

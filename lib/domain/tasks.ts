@@ -184,7 +184,7 @@ export function tasks(ctx: Ctx, logEvent: (actor: string | null, taskId: string 
      * offer). The frames are all made inside the transaction, so the sends go out back to back.
      */
     matchTask(p: Principal, id: string, input: unknown) {
-      const v = parseInput(schemas.match, input ?? {});
+      const v = parseInput(schemas.match, input === undefined ? {} : input);
       const limit = v.limit ?? 10;
       const offers = db.tx(() => {
         const t = ownTask(p, id);

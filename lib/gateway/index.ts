@@ -26,6 +26,8 @@ interface Conn {
   alive: boolean;
   authTimer?: ReturnType<typeof setTimeout>;
   replies: Map<string, string>;
+  /** Frames for this socket between its auth and its join (see authenticate). */
+  held?: string[] | null;
   /** Repeats of a request (same requestId) that arrived while it was still being answered. */
   waiting: Map<string, Record<string, unknown>[]>;
 }
@@ -52,6 +54,11 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
   }
   function sendText(c: Conn, text: string): boolean {
     if (c.ws.readyState !== WebSocket.OPEN) return false;
+    // Authenticated, not joined yet: answers wait behind auth_ok and the replay (join()).
+    if (c.held) {
+      c.held.push(text);
+      return true;
+    }
     if (c.ws.bufferedAmount > MAX_BUFFERED) {
       log.error('agent socket not reading; terminated', { userId: c.principal?.userId });
       c.ws.terminate();
@@ -78,11 +85,14 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
     // after the COMMIT, comes before the socket is listed). Frames it sends meanwhile are taken, and
     // their answers follow auth_ok.
     const pending = ctx.db.durable();
-    if (pending) pending.then(() => join(c, principal), () => join(c, principal));
-    else join(c, principal);
+    if (!pending) return join(c, principal);
+    c.held = [];
+    pending.then(() => join(c, principal), () => join(c, principal));
   }
 
   function join(c: Conn, principal: Principal) {
+    const held = c.held ?? [];
+    c.held = null;
     if (c.ws.readyState !== WebSocket.OPEN) return;
     let set = byUser.get(principal.userId);
     if (!set) byUser.set(principal.userId, (set = new Set()));
@@ -90,10 +100,12 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
     send(c, { type: 'auth_ok', agentId: principal.agentId, userId: principal.userId });
     // Nothing lost: every offer still pending for this agent, oldest first.
     for (const o of domain.offers.pendingFor(principal.userId)) send(c, pendingOfferFrame(o as never, taskBrief(o)));
+    for (const text of held) sendText(c, text);
     log.info('agent connected', { agentId: principal.agentId, sockets: set.size });
   }
 
   function refuse(c: Conn, message: string) {
+    c.held = null; // the socket is closing: its refusal goes out now
     send(c, { type: 'error', code: 'unauthorized', status: 401, message });
     c.ws.close(4401, 'unauthorized');
   }
