@@ -88,6 +88,7 @@ test('an offer is handed to OpenClaw once, in OpenClaw\'s hook format, naming th
     assert.ok(!message.includes(s.agent.apiKey) && !message.includes('hc_agent_'), 'the hub key never reaches the agent');
     assert.ok(!message.includes(HOOKS_TOKEN));
 
+    await recorded(s.bridge, offer.offerId);
     const after = await s.bridge.api('GET', '/status');
     assert.equal(after.status, 200);
     assert.equal(after.body.handedOver, 1);
