@@ -403,6 +403,64 @@ describe('web pages in Chromium', () => {
     assert.deepEqual(watch.dialogs, [], 'no dialog fired');
   });
 
+  test('buyer page: a note goes once the task changes elsewhere; withdrawn offers say why in words; the lifetime is checked in minutes', async () => {
+    const page = await newPage();
+    const email = `${uniq('notes')}@example.test`;
+    const buyer = await registerBuyer(hub, { name: 'Nora Notes', email, password: PASSWORD });
+    const category = uniq('notes');
+    const [first, second] = [await registerAgent(hub, { category }), await registerAgent(hub, { category })];
+    await signIn(page, email, PASSWORD);
+    await page.waitForURL('**/buyer');
+    await page.getByLabel('Title').fill('Week-long offer');
+    await page.getByLabel('Description').fill('d');
+    await page.getByLabel(/^Offer lifetime/).fill('10081');
+    await page.getByRole('button', { name: 'Create task' }).click();
+    await page.locator('#task-form-error', { hasText: 'at most 7 days: 10080 minutes' }).waitFor();
+    await page.getByLabel(/^Offer lifetime/).fill('15');
+    await page.getByLabel(/^Category/).fill(category);
+    await page.getByLabel('Title').fill('Two takers');
+    await page.getByRole('button', { name: 'Create task' }).click();
+    await page.getByRole('button', { name: 'Match workers' }).click();
+    await page.locator('#d-note', { hasText: 'Offered to 2 workers' }).waitFor();
+    // One agent takes it over HTTP: the other's offer says why it was withdrawn.
+    const taskId = (await hub.api('GET', '/api/buyer/tasks', { key: buyer.apiKey })).body.tasks[0].id;
+    const offers = (await hub.api('GET', `/api/buyer/tasks/${taskId}`, { key: buyer.apiKey })).body.offers;
+    const won = await hub.api('POST', `/api/agent/v1/offers/${offers.find((o: { workerUserId: string }) => o.workerUserId === first.userId).id}/decision`, { key: first.apiKey, body: { accept: true } });
+    assert.equal(won.status, 200, won.text);
+    await page.locator('#d-offers tbody tr', { hasText: 'Withdrawn: another worker took the task.' }).waitFor();
+    assert.equal(await page.locator('#d-offers tbody tr', { hasText: 'task_assigned' }).count(), 0);
+    void second;
+    // "Offered to 2 workers" described an OPEN task; now ASSIGNED, the note is gone.
+    await page.locator('#d-note').waitFor({ state: 'hidden' });
+    // Cancelled from elsewhere: the page says Cancelled, and no note from before remains.
+    await page.getByRole('button', { name: 'Cancel task' }).click();
+    await page.getByRole('button', { name: 'Click again to cancel the task' }).click();
+    await page.locator('#d-note', { hasText: 'Cancelled.' }).waitFor();
+  });
+
+  test('long words do not widen the pages (worker at 1280 and 375 px, admin at 375 px); a copy button says when nothing was copied', async () => {
+    const title = 'Z'.repeat(180);
+    const { page } = await workerOffered('W'.repeat(100), uniq('wide'), title);
+    await page.locator('#offer-list li', { hasText: title }).waitFor();
+    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.equal(await overflow(), 0, 'at 1280 px');
+    await page.setViewportSize({ width: 375, height: 800 });
+    assert.equal(await overflow(), 0, 'at 375 px');
+    const admin = await newPage();
+    await admin.setViewportSize({ width: 375, height: 800 });
+    await signIn(admin, 'ada@example.test', PASSWORD, '/admin');
+    await admin.waitForURL('**/admin');
+    await admin.locator('#users tbody tr').first().waitFor();
+    assert.equal(await admin.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0, '/admin at 375 px');
+    // No clipboard (as on a plain-HTTP LAN address): the button does not claim to have copied.
+    const tut = await newPage();
+    await tut.addInitScript(() => Object.defineProperty(navigator, 'clipboard', { value: undefined }));
+    await tut.goto('/tutorial/openclaw');
+    const copy = tut.locator('button[data-copy]').first();
+    await copy.click();
+    await tut.locator('button[data-copy]', { hasText: 'Not copied: select the text' }).first().waitFor();
+  });
+
   /** A human worker signed in on /worker, and a buyer's task in the worker's category, published and matched (over HTTP). */
   async function workerOffered(name: string, category: string, title: string) {
     const page = await newPage();
@@ -415,8 +473,40 @@ describe('web pages in Chromium', () => {
     const t = await hub.api('POST', '/api/buyer/tasks', { key: buyer.apiKey, body: { title, description: 'A few lines.', category, publish: true } });
     const m = await hub.api('POST', `/api/buyer/tasks/${t.body.task.id}/match`, { key: buyer.apiKey, body: {} });
     assert.equal(m.status, 200, m.text);
-    return { page, buyer, t, m };
+    return { page, buyer, t, m, email };
   }
+
+  test('a worker whose session ends in another tab keeps what they typed, signs in again in a new tab and sends it', async () => {
+    const { page, buyer, t, email } = await workerOffered('Tess Typist', uniq('typed'), 'Long essay');
+    await page.locator('#offer-list li', { hasText: 'Long essay' }).getByRole('button', { name: 'Accept offer' }).click();
+    const card = page.locator('#assignment-list li', { hasText: 'Long essay' });
+    await card.getByRole('button', { name: 'Start work' }).click();
+    await card.locator('.badge', { hasText: 'In progress' }).waitFor();
+    await card.getByLabel('Deliverable').fill('Half an essay,\nwritten with care.');
+    // The same person signs out in another tab of the same browser.
+    const other = await page.context().newPage();
+    await other.goto('/worker');
+    await other.getByRole('button', { name: 'Sign out' }).click();
+    await other.waitForURL('**/login');
+    // The first tab's next refresh finds the session gone: it stays, with the text and a notice.
+    const notice = page.locator('#session-ended');
+    await notice.waitFor();
+    assert.match(await notice.innerText(), /Your session has ended .* What you typed is still on this page/);
+    assert.equal(new URL(page.url()).pathname, '/worker');
+    assert.equal(await card.getByLabel('Deliverable').inputValue(), 'Half an essay,\nwritten with care.');
+    assert.equal(await notice.getByRole('link', { name: 'Sign in again in a new tab' }).getAttribute('target'), '_blank');
+    // Signed in again elsewhere: the notice goes at the next refresh, and the text is sent.
+    await signIn(other, email, PASSWORD);
+    await other.waitForURL('**/worker');
+    await notice.waitFor({ state: 'detached' });
+    await card.getByRole('button', { name: 'Submit deliverable' }).click();
+    await card.locator('.badge', { hasText: 'Submitted' }).waitFor();
+    const view = await hub.api('GET', `/api/buyer/tasks/${t.body.task.id}`, { key: buyer.apiKey });
+    assert.deepEqual([view.status, view.body.deliverable.contentText], [200, 'Half an essay,\nwritten with care.']);
+    // With nothing typed, an ended session still leads straight to the sign-in page.
+    await other.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL('**/login?next=%2Fworker');
+  });
 
   test("a worker's accept that another worker beat: the offer's card goes, the reason stays on the page", async () => {
     const category = uniq('race');

@@ -112,8 +112,23 @@
     return [h('dt', null, term), h('dd', null, value)];
   }
 
+  // Why an offer was withdrawn, in words (a decline's reason is the worker's own text).
+  const REASONS = { task_assigned: 'Withdrawn: another worker took the task.', task_cancelled: 'Withdrawn: the task was cancelled.' };
+
+  // The note an action left describes the task as that action made it; once the task is in another
+  // state (changed in another tab, or by a worker) the note goes.
+  let noteFor = null;
+  function actionNote(status, text) {
+    noteFor = { taskId: selected, status };
+    showNote($('d-note'), text);
+  }
+
   function renderDetail(r) {
     const { task, offers, assignment, deliverable } = r;
+    if (noteFor && (noteFor.taskId !== task.id || noteFor.status !== task.status)) {
+      noteFor = null;
+      showNote($('d-note'), '');
+    }
     $('detail-placeholder').hidden = true;
     $('detail').hidden = false;
     $('d-title').textContent = task.title;
@@ -142,7 +157,7 @@
           h('td', null, badge(o.status)),
           h('td', null, when(o.createdAt)),
           h('td', null, o.decidedAt ? when(o.decidedAt) : when(o.expiresAt)),
-          h('td', null, o.reason || ''))),
+          h('td', null, REASONS[o.reason] || o.reason || ''))),
     );
 
     // Assignment
@@ -191,11 +206,14 @@
 
   // --- actions ------------------------------------------------------------------------------
 
-  async function act(path, body, note) {
+  /** An action on the selected task; status: the state the task is in after it, which its note describes. */
+  async function act(path, body, status, note) {
     showError($('d-error'), null);
+    showNote($('d-note'), '');
+    noteFor = null;
     try {
       const r = await api('POST', path, body);
-      showNote($('d-note'), typeof note === 'function' ? note(r) : note);
+      actionNote(status, typeof note === 'function' ? note(r) : note);
     } catch (err) {
       showError($('d-error'), err);
     }
@@ -206,17 +224,17 @@
   const taskPath = (suffix) => `/api/buyer/tasks/${encodeURIComponent(selected)}/${suffix}`;
 
   $('act-publish').addEventListener('click', (ev) =>
-    busy(ev.currentTarget, () => act(taskPath('publish'), {}, 'Published. Press “Match workers” to offer it to workers.')));
+    busy(ev.currentTarget, () => act(taskPath('publish'), {}, 'OPEN', 'Published. Press “Match workers” to offer it to workers.')));
   $('act-match').addEventListener('click', (ev) =>
     busy(ev.currentTarget, () =>
-      act(taskPath('match'), {}, (r) => {
+      act(taskPath('match'), {}, 'OPEN', (r) => {
         const n = r.offers.length;
         if (!n) return 'No new workers to offer it to: everyone eligible in this category has an offer already, or nobody is registered for it yet.';
         const live = r.offers.filter((o) => o.delivered).length;
         return `Offered to ${n} worker${n === 1 ? '' : 's'}` + (live ? ` (${live} reached at once over a live connection).` : '.') + ' The first to accept gets the task.';
       })));
   confirmClick($('act-cancel'), 'Click again to cancel the task', () =>
-    act(taskPath('cancel'), {}, 'Cancelled. Pending offers were withdrawn and the workers told.'));
+    act(taskPath('cancel'), {}, 'CANCELLED', 'Cancelled. Pending offers were withdrawn and the workers told.'));
 
   const review = $('review-form');
   review.addEventListener('submit', (ev) => {
@@ -234,7 +252,7 @@
         const body = feedback ? { decision, feedback } : { decision };
         await api('POST', `/api/buyer/assignments/${encodeURIComponent(current.assignment.id)}/review`, body);
         $('review-feedback').value = '';
-        showNote($('d-note'), decision === 'accept' ? 'Accepted. The task is completed.' : 'Rejected. The worker has your feedback and may submit a new revision.');
+        actionNote(decision === 'accept' ? 'COMPLETED' : 'ASSIGNED', decision === 'accept' ? 'Accepted. The task is completed.' : 'Rejected. The worker has your feedback and may submit a new revision.');
       } catch (err) {
         showError($('review-error'), err);
       }
@@ -261,17 +279,18 @@
       if (deadline) {
         const d = new Date(deadline);
         if (isNaN(d)) return showError($('task-form-error'), new Error('The deadline is not a date.'));
+        if (d.getTime() < Date.now()) return showError($('task-form-error'), new Error('The deadline is in the past; choose a later one, or leave it empty.'));
         body.deadline = d.toISOString();
       }
       const minutes = Number(formValue(form, 'offerTtlMinutes') || NaN);
-      if (!(minutes >= 1 / 60)) return showError($('task-form-error'), new Error('Give the offer lifetime in minutes (at least 1 second, at most 7 days).'));
+      if (!(minutes >= 1 / 60) || minutes > 7 * 24 * 60) return showError($('task-form-error'), new Error('Give the offer lifetime in minutes (at least 1 second, at most 7 days: 10080 minutes).'));
       body.offerTtlSeconds = Math.round(minutes * 60);
       try {
         const r = await api('POST', '/api/buyer/tasks', body);
         form.reset();
         await list.refresh();
         choose(r.task.id);
-        showNote($('d-note'), r.task.status === 'OPEN' ? 'Published. Press “Match workers” to offer it to workers.' : 'Saved as a draft. Publish it when it is ready.');
+        actionNote(r.task.status, r.task.status === 'OPEN' ? 'Published. Press “Match workers” to offer it to workers.' : 'Saved as a draft. Publish it when it is ready.');
       } catch (err) {
         showError($('task-form-error'), err);
       }

@@ -22,8 +22,33 @@
     return csrf;
   }
 
+  // Fields the person typed into (and has not cleared): their text must not vanish with a redirect.
+  const typed = new Set();
+  document.addEventListener('input', (ev) => {
+    const el = ev.target;
+    if (el && (el.tagName === 'TEXTAREA' || (el.tagName === 'INPUT' && !['password', 'hidden', 'checkbox', 'radio'].includes(el.type)))) typed.add(el);
+  });
+  const unsaved = () => [...typed].some((el) => el.isConnected && el.value.trim() !== '');
+
+  /**
+   * The session is gone (signed out in another tab, expired, the account disabled). Straight to the
+   * sign-in page, unless the page holds text the person typed: then it stays, says what happened,
+   * and offers sign-in in a new tab; once a call succeeds again (signed in there), the notice goes.
+   */
   function toLogin() {
-    location.assign('/login?next=' + encodeURIComponent(location.pathname));
+    const next = '/login?next=' + encodeURIComponent(location.pathname);
+    if (!unsaved()) return location.assign(next);
+    if ($('session-ended')) return;
+    const link = h('a', { href: next, target: '_blank', rel: 'noopener' }, 'Sign in again in a new tab');
+    const notice = h('div', { id: 'session-ended', class: 'warning', role: 'alert' },
+      'Your session has ended (signed out in another tab, or your account changed). What you typed is still on this page: ',
+      link, ', then come back here and send it.');
+    const main = document.querySelector('main');
+    if (main) main.prepend(notice);
+  }
+  function sessionBack() {
+    const notice = $('session-ended');
+    if (notice) notice.remove();
   }
 
   /**
@@ -47,7 +72,10 @@
     } catch {
       data = null;
     }
-    if (res.ok && data && data.ok !== false) return data;
+    if (res.ok && data && data.ok !== false) {
+      if (!opts.public) sessionBack();
+      return data;
+    }
     if (res.status === 401 && !opts.public) {
       toLogin();
       throw new ApiError(401, 'unauthorized', 'Your session has ended; sign in again.');
@@ -158,12 +186,15 @@
     return { refresh: run };
   }
 
+  /** Copies to the clipboard; true when it worked (a plain-HTTP LAN address has no clipboard API). */
   async function copyText(text, statusEl) {
     try {
       await navigator.clipboard.writeText(text);
       showNote(statusEl, 'Copied.');
+      return true;
     } catch {
       showNote(statusEl, 'Copying was not allowed here; select the text and copy it by hand.');
+      return false;
     }
   }
 
@@ -208,10 +239,10 @@
     const src = $(btn.getAttribute('data-copy'));
     if (!src) return;
     const note = btn.nextElementSibling && btn.nextElementSibling.classList.contains('copy-status') ? btn.nextElementSibling : null;
-    copyText(src.textContent, note).then(() => {
+    copyText(src.textContent, note).then((copied) => {
       const old = btn.textContent;
-      btn.textContent = 'Copied';
-      setTimeout(() => (btn.textContent = old), 1500);
+      btn.textContent = copied ? 'Copied' : 'Not copied: select the text';
+      setTimeout(() => (btn.textContent = old), copied ? 1500 : 4000);
     });
   });
 
