@@ -514,11 +514,14 @@ describe('first start and revoked keys', () => {
       assert.equal(bad.status, 404);
       assert.match(bad.headers.get('content-type') ?? '', /^text\/html/);
       assert.match(bad.text, /This set-up link is not valid/);
+      assert.match(bad.text, /<link rel="stylesheet" href="\/static\/style\.css">/, 'the site\'s stylesheet');
+      const css = await hub.api('GET', '/static/style.css');
+      assert.deepEqual([css.status, css.headers.get('content-type')], [200, 'text/css; charset=utf-8']);
       const fields = { token, name: 'Ada <Root>', email: 'root@example.test', password: 'short' };
       const weak = await form(fields);
       assert.equal(weak.status, 400);
       assert.match(weak.headers.get('content-type') ?? '', /^text\/html/);
-      assert.match(weak.text, /role="alert"/);
+      assert.match(weak.text, /role="alert">Check the form: password must be at least 8 characters\.</);
       assert.match(weak.text, /id="name" name="name" required maxlength="100" value="Ada &#60;Root&#62;"/);
       assert.match(weak.text, /id="email" name="email" type="email" required value="root@example.test"/);
       assert.doesNotMatch(weak.text, /value="short"/, 'the password is never written back');

@@ -10,9 +10,12 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
+/** A page of its own (no scripts, no session): the site's stylesheet and favicon, one card. */
 function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} · Valence</title><link rel="icon" href="data:,"></head><body><main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
+<title>${escapeHtml(title)} · Valence</title><link rel="icon" href="/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/static/style.css"></head>
+<body><header class="top"><a class="brand" href="/"><img src="/favicon.svg" alt="" width="24" height="24">Valence</a></header>
+<main id="main"><section class="card stack narrow"><h1>${escapeHtml(title)}</h1>${body}</section></main></body></html>`;
 }
 
 /** A text field's value attribute, for a form shown again after an error (never the password). */
@@ -43,17 +46,17 @@ export function setupRoutes(accounts: Accounts, setup: { token: string | null })
   // A browser that follows a used or mistyped link gets a page that says so, not a JSON body.
   const invalidPage = (): Reply => ({
     status: 404,
-    html: page('Set-up link not valid', `<p role="alert">${escapeHtml(INVALID)}</p><p><a href="/login">Sign in</a> · <a href="/">Home</a></p>`),
+    html: page('Set-up link not valid', `<p class="error" role="alert">${escapeHtml(INVALID)}</p><p><a href="/login">Sign in</a> · <a href="/">Home</a></p>`),
   });
   const form = (token: string, error = '', values: { name?: unknown; email?: unknown } = {}) =>
     page(
       'Create the admin',
-      `${error ? `<p role="alert">${escapeHtml(error)}</p>` : ''}
+      `${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
 <form method="post" action="/setup">
 <input type="hidden" name="token" value="${escapeHtml(token)}">
-<p><label for="name">Name</label><br><input id="name" name="name" required maxlength="100"${valueAttr(values.name)}></p>
-<p><label for="email">Email</label><br><input id="email" name="email" type="email" required${valueAttr(values.email)}></p>
-<p><label for="password">Password (at least 8 characters)</label><br><input id="password" name="password" type="password" minlength="8" required></p>
+<p><label for="name">Name</label><input id="name" name="name" required maxlength="100"${valueAttr(values.name)}></p>
+<p><label for="email">Email</label><input id="email" name="email" type="email" required${valueAttr(values.email)}></p>
+<p><label for="password">Password <span class="hint">(at least 8 characters)</span></label><input id="password" name="password" type="password" minlength="8" required></p>
 <p><button type="submit" name="create">Create admin</button></p>
 </form>`,
     );
@@ -86,7 +89,9 @@ export function setupRoutes(accounts: Accounts, setup: { token: string | null })
         } catch (err) {
           if (!accounts.hasAdmin()) setup.token = claimed;
           if (isJson || !(err instanceof AppError) || err.status >= 500) throw err;
-          return { status: err.status, html: form(input.token, err.message, input) };
+          // Field by field, in words for a person ("password must be at least 8 characters").
+          const sentence = err.issues?.length ? `Check the form: ${err.issues.map((i) => `${i.path || 'the form'} ${i.message}`).join('; ')}.` : err.message;
+          return { status: err.status, html: form(input.token, sentence, input) };
         }
       },
     },
