@@ -113,6 +113,15 @@ describe('tasks', () => {
       assert.equal(v.body.task.status, 'DRAFT');
     });
 
+    test('PATCH: a deadline left out is kept, null clears it, and so does an empty category', async () => {
+      const created = await create({ title: 't', description: 'd', category: 'a', deadline: '2030-01-01T00:00:00.000Z' });
+      const id = created.body.task.id;
+      const kept = await hub.api('PATCH', `/api/buyer/tasks/${id}`, { key: buyer.apiKey, body: { title: 't2' } });
+      assert.deepEqual([kept.status, kept.body.task.deadline, kept.body.task.category], [200, '2030-01-01T00:00:00.000Z', 'a']);
+      const cleared = await hub.api('PATCH', `/api/buyer/tasks/${id}`, { key: buyer.apiKey, body: { deadline: null, category: '' } });
+      assert.deepEqual([cleared.status, cleared.body.task.deadline, cleared.body.task.category], [200, null, null]);
+    });
+
     test('PATCH with an invalid field: 400 invalid_body, task unchanged', async () => {
       const created = await create({ title: 'keep', description: 'd' });
       const res = await hub.api('PATCH', `/api/buyer/tasks/${created.body.task.id}`, { key: buyer.apiKey, body: { title: 42 } });

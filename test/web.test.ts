@@ -266,12 +266,12 @@ describe('web pages in Chromium', () => {
     await assertLabelled(page);
 
     // An API error is shown as its sentence.
-    await page.getByLabel('Title').fill('   ');
-    await page.getByLabel('Description').fill('x');
+    await page.getByLabel('Title', { exact: true }).fill('   ');
+    await page.getByLabel('Description', { exact: true }).fill('x');
     await page.getByRole('button', { name: 'Create task' }).click();
     await page.locator('#task-form-error', { hasText: 'title: must not be empty' }).waitFor();
     // An offer lifetime of 0 is refused on the page, not replaced by the default.
-    await page.getByLabel('Title').fill('Zero lifetime');
+    await page.getByLabel('Title', { exact: true }).fill('Zero lifetime');
     await page.getByLabel(/^Offer lifetime/).fill('0');
     await page.getByRole('button', { name: 'Create task' }).click();
     await page.locator('#task-form-error', { hasText: 'Give the offer lifetime in minutes' }).waitFor();
@@ -280,8 +280,8 @@ describe('web pages in Chromium', () => {
 
     // Create and publish.
     const title = 'A haiku about SQLite';
-    await page.getByLabel('Title').fill(title);
-    await page.getByLabel('Description').fill('Three lines, 5-7-5.\nAbout write-ahead logging.');
+    await page.getByLabel('Title', { exact: true }).fill(title);
+    await page.getByLabel('Description', { exact: true }).fill('Three lines, 5-7-5.\nAbout write-ahead logging.');
     await page.getByLabel(/^Category/).fill(category);
     await page.getByLabel(/^Deadline/).fill('2030-01-02T10:30');
     await page.getByRole('button', { name: 'Create task' }).click();
@@ -364,8 +364,8 @@ describe('web pages in Chromium', () => {
     assert.equal((await hub.api('GET', '/api/buyer/tasks', { key: newKey })).status, 200);
 
     // A draft: publish, then cancel (which asks for a second click).
-    await page.getByLabel('Title').fill('A draft');
-    await page.getByLabel('Description').fill('Later.');
+    await page.getByLabel('Title', { exact: true }).fill('A draft');
+    await page.getByLabel('Description', { exact: true }).fill('Later.');
     await page.getByLabel(/^Publish now/).uncheck();
     await page.getByRole('button', { name: 'Create task' }).click();
     await page.locator('#d-title', { hasText: 'A draft' }).waitFor();
@@ -387,8 +387,8 @@ describe('web pages in Chromium', () => {
     await signIn(page, email, PASSWORD);
     await page.waitForURL('**/buyer');
     await page.locator('nav .who', { hasText: '<b>Bold</b> Buyer' }).waitFor();
-    await page.getByLabel('Title').fill(evil);
-    await page.getByLabel('Description').fill('<script>alert(3)</script>\n<a href="javascript:alert(4)">x</a>');
+    await page.getByLabel('Title', { exact: true }).fill(evil);
+    await page.getByLabel('Description', { exact: true }).fill('<script>alert(3)</script>\n<a href="javascript:alert(4)">x</a>');
     await page.getByLabel(/^Category/).fill(category);
     await page.getByRole('button', { name: 'Create task' }).click();
     await page.locator('#d-title', { hasText: evil }).waitFor();
@@ -411,14 +411,14 @@ describe('web pages in Chromium', () => {
     const [first, second] = [await registerAgent(hub, { category }), await registerAgent(hub, { category })];
     await signIn(page, email, PASSWORD);
     await page.waitForURL('**/buyer');
-    await page.getByLabel('Title').fill('Week-long offer');
-    await page.getByLabel('Description').fill('d');
+    await page.getByLabel('Title', { exact: true }).fill('Week-long offer');
+    await page.getByLabel('Description', { exact: true }).fill('d');
     await page.getByLabel(/^Offer lifetime/).fill('10081');
     await page.getByRole('button', { name: 'Create task' }).click();
     await page.locator('#task-form-error', { hasText: 'at most 7 days: 10080 minutes' }).waitFor();
     await page.getByLabel(/^Offer lifetime/).fill('15');
     await page.getByLabel(/^Category/).fill(category);
-    await page.getByLabel('Title').fill('Two takers');
+    await page.getByLabel('Title', { exact: true }).fill('Two takers');
     await page.getByRole('button', { name: 'Create task' }).click();
     await page.getByRole('button', { name: 'Match workers' }).click();
     await page.locator('#d-note', { hasText: 'Offered to 2 workers' }).waitFor();
@@ -436,6 +436,38 @@ describe('web pages in Chromium', () => {
     await page.getByRole('button', { name: 'Cancel task' }).click();
     await page.getByRole('button', { name: 'Click again to cancel the task' }).click();
     await page.locator('#d-note', { hasText: 'Cancelled.' }).waitFor();
+  });
+
+  test('a buyer edits a draft on the page, clearing its deadline, then publishes it', async () => {
+    const page = await newPage();
+    const email = `${uniq('drafts')}@example.test`;
+    const buyer = await registerBuyer(hub, { name: 'Dora Drafts', email, password: PASSWORD });
+    const made = await hub.api('POST', '/api/buyer/tasks', { key: buyer.apiKey, body: { title: 'First wording', description: 'Old text.', category: 'old', deadline: '2030-01-01T10:00:00.000Z' } });
+    assert.equal(made.status, 201, made.text);
+    await signIn(page, email, PASSWORD);
+    await page.waitForURL('**/buyer');
+    await page.locator('#task-list a', { hasText: 'First wording' }).click();
+    await page.getByRole('button', { name: 'Edit draft' }).click();
+    const edit = page.locator('#edit-form');
+    assert.equal(await page.getByLabel('Draft title').inputValue(), 'First wording');
+    assert.equal(await page.getByLabel(/^Draft category/).inputValue(), 'old');
+    assert.notEqual(await page.getByLabel(/^Draft deadline/).inputValue(), '');
+    await page.getByLabel('Draft title').fill('Second wording');
+    await page.getByLabel('Draft description').fill('New text,\non two lines.');
+    await page.getByLabel(/^Draft category/).fill('');
+    await page.getByLabel(/^Draft offer lifetime/).fill('30');
+    await page.getByLabel(/^Draft deadline/).fill('');
+    await edit.getByRole('button', { name: 'Save draft' }).click();
+    await page.locator('#d-note', { hasText: 'Draft saved.' }).waitFor();
+    await page.locator('#d-title', { hasText: 'Second wording' }).waitFor();
+    assert.equal(await edit.isVisible(), false);
+    const view = await hub.api('GET', `/api/buyer/tasks/${made.body.task.id}`, { key: buyer.apiKey });
+    assert.equal(view.status, 200);
+    const { title, description, category, deadline, offerTtlSeconds, status } = view.body.task;
+    assert.deepEqual({ title, description, category, deadline, offerTtlSeconds, status }, { title: 'Second wording', description: 'New text,\non two lines.', category: null, deadline: null, offerTtlSeconds: 1800, status: 'DRAFT' });
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await page.locator('#d-status', { hasText: 'Open' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Edit draft' }).isVisible(), false, 'only a draft is edited');
   });
 
   test('long words do not widen the pages (worker at 1280 and 375 px, admin at 375 px); a copy button says when nothing was copied', async () => {
@@ -563,8 +595,8 @@ describe('web pages in Chromium', () => {
     await signIn(first, email, PASSWORD);
     await first.waitForURL('**/buyer');
     const create = async (title: string) => {
-      await first.getByLabel('Title').fill(title);
-      await first.getByLabel('Description').fill('Anything.');
+      await first.getByLabel('Title', { exact: true }).fill(title);
+      await first.getByLabel('Description', { exact: true }).fill('Anything.');
       await first.getByRole('button', { name: 'Create task' }).click();
       await first.locator('#d-title', { hasText: title }).waitFor();
     };

@@ -33,7 +33,7 @@ export const schemas = lazySchemas({
       title: fields.title().optional(),
       description: fields.description().optional(),
       category: blankIsNull(fields.category()),
-      deadline: fields.deadline().optional(),
+      deadline: fields.deadline().nullable().optional(), // null clears it
       offerTtlSeconds: fields.offerTtlSeconds().optional(),
     }),
   match: () => z.object({ limit: z.number().int('must be a whole number').min(1).max(1000).optional() }),

@@ -162,10 +162,22 @@ export function buyerBody(): string {
 <dl class="facts" id="d-facts"></dl>
 <div class="description" id="d-description"></div>
 <div class="actions" id="d-actions">
+<button type="button" id="act-edit" name="edit" class="secondary" hidden>Edit draft</button>
 <button type="button" id="act-publish" name="publish" hidden>Publish</button>
 <button type="button" id="act-match" name="match" hidden>Match workers</button>
 <button type="button" id="act-cancel" name="cancel" class="danger" hidden>Cancel task</button>
 </div>
+<form id="edit-form" method="post" class="stack card" hidden novalidate aria-label="Edit the draft">
+<p><label for="edit-title">Draft title</label><input id="edit-title" name="title" required maxlength="200"></p>
+<p><label for="edit-description">Draft description</label><textarea id="edit-description" name="description" required rows="5" maxlength="50000"></textarea></p>
+<div class="row">
+<p><label for="edit-category">Draft category <span class="hint">(optional)</span></label><input id="edit-category" name="category" maxlength="50"></p>
+<p><label for="edit-ttl">Draft offer lifetime <span class="hint">(minutes)</span></label><input id="edit-ttl" name="offerTtlMinutes" type="number" min="1" max="10080" required></p>
+</div>
+<p><label for="edit-deadline">Draft deadline <span class="hint">(optional)</span></label><input id="edit-deadline" name="deadline" type="datetime-local"></p>
+<p class="error" role="alert" id="edit-error" hidden></p>
+<div class="actions"><button type="submit" name="save-draft">Save draft</button><button type="button" id="edit-close" name="close-edit" class="secondary">Close</button></div>
+</form>
 <p class="note" id="d-note" role="status" hidden></p>
 <p class="error" role="alert" id="d-error" hidden></p>
 <h3>Offers</h3>

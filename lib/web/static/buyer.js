@@ -143,6 +143,9 @@
     $('d-description').textContent = task.description;
 
     $('act-publish').hidden = task.status !== 'DRAFT';
+    $('act-edit').hidden = task.status !== 'DRAFT';
+    if (task.status !== 'DRAFT' || task.id !== (edit.dataset.task || task.id)) edit.hidden = true;
+    edit.dataset.task = task.id;
     $('act-match').hidden = task.status !== 'OPEN';
     $('act-cancel').hidden = !['DRAFT', 'OPEN', 'ASSIGNED'].includes(task.status);
 
@@ -263,28 +266,35 @@
 
   // --- new task -----------------------------------------------------------------------------
 
+  /**
+   * The task fields of a form (new task, or a draft's edit) as the API takes them, or null after
+   * showing what to fix. forEdit: empty category and deadline are sent, to clear them.
+   */
+  function taskFields(f, errorEl, forEdit) {
+    const body = { title: formValue(f, 'title'), description: f.elements.namedItem('description').value };
+    const category = formValue(f, 'category');
+    if (category || forEdit) body.category = category;
+    const deadline = formValue(f, 'deadline');
+    if (deadline) {
+      const d = new Date(deadline);
+      if (isNaN(d)) return showError(errorEl, new Error('The deadline is not a date.')), null;
+      if (d.getTime() < Date.now()) return showError(errorEl, new Error('The deadline is in the past; choose a later one, or leave it empty.')), null;
+      body.deadline = d.toISOString();
+    } else if (forEdit) body.deadline = null;
+    const minutes = Number(formValue(f, 'offerTtlMinutes') || NaN);
+    if (!(minutes >= 1 / 60) || minutes > 7 * 24 * 60) return showError(errorEl, new Error('Give the offer lifetime in minutes (at least 1 second, at most 7 days: 10080 minutes).')), null;
+    body.offerTtlSeconds = Math.round(minutes * 60);
+    return body;
+  }
+
   const form = $('task-form');
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     busy(form.querySelector('button[type=submit]'), async () => {
       showError($('task-form-error'), null);
-      const body = {
-        title: formValue(form, 'title'),
-        description: form.elements.namedItem('description').value,
-        publish: form.elements.namedItem('publish').checked,
-      };
-      const category = formValue(form, 'category');
-      if (category) body.category = category;
-      const deadline = formValue(form, 'deadline');
-      if (deadline) {
-        const d = new Date(deadline);
-        if (isNaN(d)) return showError($('task-form-error'), new Error('The deadline is not a date.'));
-        if (d.getTime() < Date.now()) return showError($('task-form-error'), new Error('The deadline is in the past; choose a later one, or leave it empty.'));
-        body.deadline = d.toISOString();
-      }
-      const minutes = Number(formValue(form, 'offerTtlMinutes') || NaN);
-      if (!(minutes >= 1 / 60) || minutes > 7 * 24 * 60) return showError($('task-form-error'), new Error('Give the offer lifetime in minutes (at least 1 second, at most 7 days: 10080 minutes).'));
-      body.offerTtlSeconds = Math.round(minutes * 60);
+      const body = taskFields(form, $('task-form-error'), false);
+      if (!body) return;
+      body.publish = form.elements.namedItem('publish').checked;
       try {
         const r = await api('POST', '/api/buyer/tasks', body);
         form.reset();
@@ -293,6 +303,48 @@
         actionNote(r.task.status, r.task.status === 'OPEN' ? 'Published. Press “Match workers” to offer it to workers.' : 'Saved as a draft. Publish it when it is ready.');
       } catch (err) {
         showError($('task-form-error'), err);
+      }
+    });
+  });
+
+  // --- editing a draft ----------------------------------------------------------------------
+
+  const edit = $('edit-form');
+  /** datetime-local wants the local time without a zone: YYYY-MM-DDTHH:MM. */
+  const localInput = (iso) => {
+    const d = new Date(iso);
+    const p = (n) => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+  };
+  $('act-edit').addEventListener('click', () => {
+    const t = current.task;
+    edit.elements.namedItem('title').value = t.title;
+    edit.elements.namedItem('description').value = t.description;
+    edit.elements.namedItem('category').value = t.category || '';
+    edit.elements.namedItem('offerTtlMinutes').value = String(t.offerTtlSeconds / 60);
+    edit.elements.namedItem('deadline').value = t.deadline ? localInput(t.deadline) : '';
+    showError($('edit-error'), null);
+    edit.hidden = false;
+    $('edit-title').focus();
+  });
+  $('edit-close').addEventListener('click', () => {
+    edit.hidden = true;
+    $('act-edit').focus();
+  });
+  edit.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    busy(edit.querySelector('button[type=submit]'), async () => {
+      showError($('edit-error'), null);
+      const body = taskFields(edit, $('edit-error'), true);
+      if (!body) return;
+      try {
+        await api('PATCH', `/api/buyer/tasks/${encodeURIComponent(selected)}`, body);
+        edit.hidden = true;
+        actionNote('DRAFT', 'Draft saved. Publish it when it is ready.');
+        detail.refresh();
+        list.refresh();
+      } catch (err) {
+        showError($('edit-error'), err);
       }
     });
   });
