@@ -7,11 +7,15 @@ import { perMillisecond } from '../clock.ts';
 // sort together: a new row's id lands on the same last page of each index as the rows made just before
 // it, instead of on a random page (an accept wrote 5.5 pages to the WAL with fully random ids). The
 // random part comes from a pool refilled 4 KB at a time: one call into the CSPRNG per 341 ids.
+// The first character holds the time's top 6 bits (0 for thousands of years) plus one, so that an
+// id never starts with "-", which command-line tools take for an option (grep $ID, rm, sort -k).
+// Ids made before this rule start with "-" and still sort before every later one.
 const SORTED64 = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz';
 const timeStamp = perMillisecond((ms) => {
   let stamp = '';
-  for (let i = 7, t = ms; i >= 0; i--, t = Math.floor(t / 64)) stamp = SORTED64[t % 64] + stamp;
-  return stamp;
+  let t = ms;
+  for (let i = 7; i >= 1; i--, t = Math.floor(t / 64)) stamp = SORTED64[t % 64] + stamp;
+  return SORTED64[(t % 63) + 1] + stamp;
 });
 let pool = Buffer.alloc(0);
 let poolAt = 0;
