@@ -32,8 +32,9 @@ export const forbidden = (message = 'You are not allowed to do this.') => new Ap
 export const notFound = (code = 'not_found', message = 'Nothing here.') => new AppError(404, code, message);
 export const badRequest = (code: string, message: string) => new AppError(400, code, message);
 export const conflict = (code: string, message: string) => new AppError(409, code, message);
-export const invalidBody = (issues: Issue[]) =>
-  new AppError(400, 'invalid_body', 'The request body is not valid: ' + issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; '), { issues });
+/** 400 invalid_body naming each field; `what` says where the fields came from (a query string is not a body). */
+export const invalidBody = (issues: Issue[], what = 'request body') =>
+  new AppError(400, 'invalid_body', `The ${what} is not valid: ` + issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; '), { issues });
 export const rateLimited = (retryAfterSeconds: number) =>
   new AppError(429, 'rate_limited', `Too many requests; try again in ${retryAfterSeconds} seconds.`, { headers: { 'Retry-After': String(retryAfterSeconds) } });
 

@@ -542,16 +542,24 @@ describe('decision, submit, review', () => {
       const plain = await hub.api('GET', '/api/worker/assignments', { key: agent.apiKey });
       assert.equal(plain.status, 200);
       assert.deepEqual(Object.keys(plain.body.assignments[0]).sort(), ['createdAt', 'deliverable', 'feedback', 'id', 'offerId', 'status', 'task', 'taskId', 'updatedAt', 'workerUserId']);
-      const withStatus = async () => {
-        const res = await hub.api('GET', '/api/worker/assignments?include=taskStatus', { key: agent.apiKey });
+      const agentPlain = await hub.api('GET', '/api/agent/v1/assignments', { key: agent.apiKey });
+      assert.deepEqual(Object.keys(agentPlain.body.assignments[0]).sort(), Object.keys(plain.body.assignments[0]).sort());
+      // Both lists, the worker's and the agent's own (an agent that only polls learns of a cancellation this way).
+      const withStatus = async (route: string) => {
+        const res = await hub.api('GET', `${route}?include=taskStatus`, { key: agent.apiKey });
         assert.equal(res.status, 200);
         const a = res.body.assignments[0];
         assert.equal(a.id, acc.body.assignmentId);
         return [a.status, a.taskStatus];
       };
-      assert.deepEqual(await withStatus(), ['ASSIGNED', 'ASSIGNED']);
+      const routes = ['/api/worker/assignments', '/api/agent/v1/assignments'];
+      for (const r of routes) assert.deepEqual(await withStatus(r), ['ASSIGNED', 'ASSIGNED'], r);
       assert.equal((await hub.api('POST', `/api/buyer/tasks/${task.id}/cancel`, { key: buyer.apiKey, body: {} })).status, 200);
-      assert.deepEqual(await withStatus(), ['ASSIGNED', 'CANCELLED']);
+      for (const r of routes) assert.deepEqual(await withStatus(r), ['ASSIGNED', 'CANCELLED'], r);
+      const one = await hub.api('GET', `/api/agent/v1/assignments/${acc.body.assignmentId}?include=taskStatus`, { key: agent.apiKey });
+      assert.deepEqual([one.status, one.body.assignment.status, one.body.assignment.taskStatus], [200, 'ASSIGNED', 'CANCELLED']);
+      const onePlain = await hub.api('GET', `/api/agent/v1/assignments/${acc.body.assignmentId}`, { key: agent.apiKey });
+      assert.equal(onePlain.body.assignment.taskStatus, undefined, 'only when asked for');
     });
 
     test("an agent sees only its own assignments", async () => {
@@ -586,6 +594,10 @@ describe('decision, submit, review', () => {
       const declined = await hub.api('GET', '/api/agent/v1/offers?status=DECLINED', { key: s.agents[0].apiKey });
       assert.equal(declined.status, 200, declined.text);
       assert.ok(declined.body.offers.map(idOf).includes(mine), 'listed as DECLINED');
+      // A query string typed by hand: the status in any case.
+      const lower = await hub.api('GET', '/api/agent/v1/offers?status=declined', { key: s.agents[0].apiKey });
+      assert.equal(lower.status, 200, lower.text);
+      assert.deepEqual(lower.body.offers.map(idOf), declined.body.offers.map(idOf));
     });
 
     test('an unknown status filter is 400 invalid_body; no key is 401', async () => {
@@ -593,6 +605,7 @@ describe('decision, submit, review', () => {
       const res = await hub.api('GET', '/api/agent/v1/offers?status=SOMETIMES', { key: s.agents[0].apiKey });
       assertError(res, 400, 'invalid_body');
       assert.ok(issuePaths(res).includes('status'), res.text);
+      assert.equal(res.body.error.message, 'The query string is not valid: status: must be one of PENDING, ACCEPTED, DECLINED, EXPIRED, WITHDRAWN');
       assertError(await hub.api('GET', '/api/agent/v1/offers?status=PENDING'), 401, 'unauthorized');
     });
   });

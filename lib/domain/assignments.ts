@@ -17,6 +17,8 @@ export const schemas = lazySchemas({
       decision: z.enum(['accept', 'reject'], { message: 'must be "accept" or "reject"' }),
       feedback: z.string().max(10_000, 'must be at most 10000 characters').nullish(),
     }),
+  /** The assignment lists' query: ?include=taskStatus adds each task's status (an extension). */
+  list: () => z.object({ include: z.enum(['taskStatus']).optional() }),
 });
 
 const SUBMITTABLE = new Set(['ASSIGNED', 'IN_PROGRESS', 'REJECTED']);
@@ -96,9 +98,10 @@ export function assignments(ctx: Ctx, logEvent: (actor: string | null, taskId: s
       const rows = q.listForWorker.all(p.userId);
       return { assignments: withTaskStatus ? rows.map((a) => ({ ...assignmentView(a), taskStatus: a.task_status as string })) : rows.map(assignmentView) };
     },
-    view(p: Principal, id: string) {
+    view(p: Principal, id: string, withTaskStatus = false) {
       own(p, id);
-      return { assignment: assignmentView(q.full.get(id)!) };
+      const a = q.full.get(id)!;
+      return { assignment: withTaskStatus ? { ...assignmentView(a), taskStatus: a.task_status as string } : assignmentView(a) };
     },
     /** The buyer accepts (task COMPLETED) or rejects (the worker may resubmit) the current deliverable. */
     review(p: Principal, id: string, input: unknown) {

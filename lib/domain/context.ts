@@ -40,11 +40,12 @@ export interface Ctx {
 }
 
 /** Validates input against a zod schema; failures become 400 invalid_body listing each field. */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what?: string): z.infer<S> {
   const r = schema.safeParse(input);
   if (r.success) return r.data;
   throw invalidBody(
     r.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
+    what,
   );
 }
 

@@ -6,13 +6,15 @@ import { type Ctx, lazySchemas, parseInput, type Principal } from './context.ts'
 import { newId, nowIso } from './util.ts';
 import { workerOfferView } from './views.ts';
 
+const OFFER_STATUSES = ['PENDING', 'ACCEPTED', 'DECLINED', 'EXPIRED', 'WITHDRAWN'] as const;
+
 export const schemas = lazySchemas({
   decision: () =>
     z.object({
       accept: z.boolean({ message: 'must be true or false' }),
       reason: z.string().max(2000, 'must be at most 2000 characters').nullish(),
     }),
-  listOffers: () => z.object({ status: z.enum(['PENDING', 'ACCEPTED', 'DECLINED', 'EXPIRED', 'WITHDRAWN']).optional() }),
+  listOffers: () => z.object({ status: z.enum(OFFER_STATUSES, { message: `must be one of ${OFFER_STATUSES.join(', ')}` }).optional() }),
 });
 
 /** The decision's read (q.offer), column by column. */
@@ -99,7 +101,7 @@ export function offers(ctx: Ctx, logEvent: (actor: string | null, taskId: string
     // (the offer's worker is p, checked above; the read brought its account and profile along)
     if (!workerId || disabled || revokedAt) return { err: new AppError(403, 'not_eligible', 'This worker can no longer take offers.') };
     if (maxConcurrent > 0 && Number(q.openCount.get(p.userId)!.n) >= maxConcurrent) {
-      return { err: new AppError(403, 'not_eligible', `This worker already has ${maxConcurrent} open assignments, its maxConcurrent.`) };
+      return { err: new AppError(403, 'not_eligible', `This worker is at its limit of ${maxConcurrent} open assignment${maxConcurrent === 1 ? '' : 's'} (maxConcurrent); finish one first.`) };
     }
     // 9. Accept: the assignment (task_id is UNIQUE, so a second winner is impossible), then the rest.
     const newAssignmentId = newId();
@@ -169,7 +171,9 @@ export function offers(ctx: Ctx, logEvent: (actor: string | null, taskId: string
       return out.res!;
     },
     listOffers(p: Principal, input: unknown) {
-      const v = parseInput(schemas.listOffers, input);
+      // ?status= is read in any case (pending, Pending): a query string is typed by hand.
+      const q0 = (input ?? {}) as Record<string, unknown>;
+      const v = parseInput(schemas.listOffers, typeof q0.status === 'string' ? { ...q0, status: q0.status.toUpperCase() } : q0, 'query string');
       const now = nowIso();
       const rows = v.status === 'PENDING' ? q.pendingForWorker.all(p.userId, now) : q.listForWorker.all(p.userId);
       const list = rows.map((o) => workerOfferView(o, now));

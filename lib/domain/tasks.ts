@@ -36,7 +36,7 @@ export const schemas = lazySchemas({
       deadline: fields.deadline().nullable().optional(), // null clears it
       offerTtlSeconds: fields.offerTtlSeconds().optional(),
     }),
-  match: () => z.object({ limit: z.number().int('must be a whole number').min(1).max(1000).optional() }),
+  match: () => z.object({ limit: z.number().int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').optional() }),
 });
 
 const DEFAULT_TTL = 900;

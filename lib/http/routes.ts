@@ -17,6 +17,8 @@ import { isLocalCaller } from './publish.ts';
 import { forbidden } from '../errors.ts';
 
 const ok = (body: object, status = 200): Reply => ({ status, body: { ok: true, ...body } });
+/** ?include=taskStatus on the assignment lists (other values are ignored, as before). */
+const withTaskStatus = (c: Call) => c.query.get('include') === 'taskStatus';
 
 export interface RouteDeps {
   domain: Domain;
@@ -109,10 +111,13 @@ export function buildRoutes(deps: RouteDeps): Route[] {
       method: 'POST', pattern: '/api/agent/v1/offers/:offerId/decision', handler: agent(async (c) => ({ body: await offers.queueDecision(me(c), c.params.offerId, await c.body()) })),
       doc: { summary: 'Accept or decline an offer; the first accept wins the task', auth: 'agent', body: () => O.decision },
     },
-    { method: 'GET', pattern: '/api/agent/v1/assignments', handler: agent((c) => ok(assignments.listForWorker(me(c)))), doc: { summary: 'The agent\'s assignments, newest first', auth: 'agent' } },
     {
-      method: 'GET', pattern: '/api/agent/v1/assignments/:assignmentId', handler: agent((c) => ok(assignments.view(me(c), c.params.assignmentId))),
-      doc: { summary: 'One assignment', auth: 'agent' },
+      method: 'GET', pattern: '/api/agent/v1/assignments', handler: agent((c) => ok(assignments.listForWorker(me(c), withTaskStatus(c)))),
+      doc: { summary: 'The agent\'s assignments, newest first (?include=taskStatus adds each task\'s status: a cancelled task shows)', auth: 'agent', query: () => S.list },
+    },
+    {
+      method: 'GET', pattern: '/api/agent/v1/assignments/:assignmentId', handler: agent((c) => ok(assignments.view(me(c), c.params.assignmentId, withTaskStatus(c)))),
+      doc: { summary: 'One assignment (?include=taskStatus as on the list)', auth: 'agent', query: () => S.list },
     },
     {
       method: 'POST', pattern: '/api/agent/v1/assignments/:assignmentId/start', handler: agent(noBody((c) => ({ body: assignments.start(me(c), c.params.assignmentId) }))),
@@ -124,7 +129,10 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     },
 
     // Workers: human workers with a session, and agents with their key, on the same routes.
-    { method: 'GET', pattern: '/api/worker/assignments', handler: worker((c) => ok(assignments.listForWorker(me(c), c.query.get('include') === 'taskStatus'))), doc: { summary: 'The worker\'s assignments, newest first (?include=taskStatus adds each task\'s status)', auth: 'worker' } },
+    {
+      method: 'GET', pattern: '/api/worker/assignments', handler: worker((c) => ok(assignments.listForWorker(me(c), withTaskStatus(c)))),
+      doc: { summary: 'The worker\'s assignments, newest first (?include=taskStatus adds each task\'s status: a cancelled task shows)', auth: 'worker', query: () => S.list },
+    },
     {
       method: 'GET', pattern: '/api/worker/offers', handler: worker((c) => ok(offers.listOffers(me(c), Object.fromEntries(c.query)))),
       doc: { summary: 'The worker\'s offers', auth: 'worker', query: () => O.listOffers },
