@@ -36,6 +36,16 @@ test('/api/openapi.json describes every API route with the schemas that validate
   const register = res.body.paths['/api/agents/register'].post;
   assert.ok(register.responses['201']);
   assert.equal(register.requestBody.content['application/json'].schema.properties.name.maxLength, 100);
+  assert.deepEqual(Object.keys(register.responses).sort(), ['201', '400', '403', '409', '413', '415', '429', 'default']);
+  // The errors a route can give are listed with it; a body whose fields are all optional may be left out.
+  assert.deepEqual(Object.keys(decision.responses).sort(), ['200', '400', '401', '403', '404', '409', '413', '415', 'default']);
+  assert.match(decision.responses['409'].description, /task_already_assigned/);
+  assert.equal(decision.requestBody.required, true);
+  const match = res.body.paths['/api/buyer/tasks/{taskId}/match'].post;
+  assert.equal(match.requestBody.required, false);
+  assert.deepEqual(res.body.paths['/api/agent/v1/assignments'].get.parameters, [{ name: 'include', in: 'query', required: false, schema: { type: 'string', enum: ['taskStatus'] } }]);
+  assert.deepEqual(res.body.paths['/metrics'].get.security, [{}, { session: [] }]);
+  assert.deepEqual(Object.keys(res.body.paths['/healthz'].get.responses).sort(), ['200', 'default']);
 });
 
 test('/metrics speaks Prometheus text to loopback callers, counting requests by route and the hub\'s state', async () => {

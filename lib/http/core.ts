@@ -35,7 +35,10 @@ export type Handler = (c: Call) => Reply | Promise<Reply>;
 
 export interface RouteDoc {
   summary: string;
-  auth: 'none' | 'agent' | 'buyer' | 'worker' | 'admin' | 'session' | 'loopback';
+  /** loopback: loopback callers (and VALENCE_PUBLISH_ALLOW) with the publish token when set; local: loopback callers or an admin's session. */
+  auth: 'none' | 'agent' | 'buyer' | 'worker' | 'admin' | 'session' | 'loopback' | 'local';
+  /** Error statuses particular to this route, with what they mean (the common ones are added from auth, body and path). */
+  errors?: Record<number, string>;
   /** The zod schema that validates the body (a function: schemas are made on first use); the API description is made from it. */
   body?: () => unknown;
   query?: () => unknown;

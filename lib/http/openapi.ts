@@ -10,7 +10,22 @@ const SECURITY: Record<string, object[]> = {
   admin: [{ session: [] }],
   session: [{ session: [] }],
   loopback: [{}, { publishToken: [] }],
+  local: [{}, { session: [] }],
 };
+
+/** The error answers every route of a kind can give (SPEC §3, §4), by what the route takes. */
+function commonErrors(doc: NonNullable<Route['doc']>, hasParams: boolean): Record<number, string> {
+  const out: Record<number, string> = {};
+  if (doc.body || doc.query || hasParams) out[400] = 'invalid_json or invalid_body (with issues), or a state that does not allow the operation';
+  if (doc.auth !== 'none' && doc.auth !== 'loopback' && doc.auth !== 'local') out[401] = 'unauthorized: no key or session, or one that is not valid here';
+  if (doc.auth !== 'none') out[403] = 'forbidden: not this caller\'s, not this role, or a cookie request without its X-CSRF-Token';
+  if (hasParams) out[404] = 'the resource does not exist (or is another buyer\'s)';
+  if (doc.body) {
+    out[413] = 'body_too_large';
+    out[415] = 'unsupported_media_type: the body is not JSON';
+  }
+  return { ...out, ...doc.errors };
+}
 
 const errorSchema = {
   type: 'object',
@@ -46,15 +61,20 @@ export function openApiDocument(routes: Route[]) {
       for (const [name, schema] of Object.entries(q.properties ?? {})) params.push({ name, in: 'query', required: (q.required ?? []).includes(name), schema: schema as { type: string } });
     }
     const status = String(r.doc.status ?? 200);
+    const body = r.doc.body ? jsonSchema(r.doc.body()) as { required?: string[] } : null;
+    const error = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+    const errors = Object.fromEntries(Object.entries(commonErrors(r.doc, r.pattern.includes(':'))).map(([code, what]) => [code, error(what)]));
     paths[path] ??= {};
     paths[path][r.method.toLowerCase()] = {
       summary: r.doc.summary,
       security: SECURITY[r.doc.auth],
       ...(params.length ? { parameters: params } : {}),
-      ...(r.doc.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.doc.body()) } } } } : {}),
+      // A body whose fields are all optional may be left out (the route reads none as {}).
+      ...(body ? { requestBody: { required: (body.required ?? []).length > 0, content: { 'application/json': { schema: body } } } } : {}),
       responses: {
         [status]: { description: 'Success: a JSON body with "ok": true' },
-        default: { description: 'An error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        ...errors,
+        default: error('Another error (429 rate_limited with Retry-After, 503 database_busy, 500 internal_error)'),
       },
     };
   }

@@ -17,6 +17,13 @@ import { isLocalCaller } from './publish.ts';
 import { forbidden } from '../errors.ts';
 
 const ok = (body: object, status = 200): Reply => ({ status, body: { ok: true, ...body } });
+const DECISION_ERRORS = {
+  400: 'offer_expired, task_not_open, offer_not_pending, or invalid_json / invalid_body',
+  403: 'forbidden (another worker\'s offer) or not_eligible (revoked, at maxConcurrent)',
+  404: 'offer_not_found',
+  409: 'task_already_assigned: another worker won the task',
+};
+const REGISTRATION_ERRORS = { 403: 'registration_closed', 409: 'email_taken', 429: 'rate_limited: too many registrations from this address (Retry-After)' };
 /** ?include=taskStatus on the assignment lists (other values are ignored, as before). */
 const withTaskStatus = (c: Call) => c.query.get('include') === 'taskStatus';
 
@@ -52,22 +59,22 @@ export function buildRoutes(deps: RouteDeps): Route[] {
         if (!isLocalCaller(c, cfg) && auth.resolve(c)?.role !== 'ADMIN') throw forbidden('/metrics is served to loopback callers and admins.');
         return { text: metrics.render(), contentType: 'text/plain; version=0.0.4; charset=utf-8' };
       },
-      doc: { summary: 'Prometheus metrics (loopback callers or an admin)', auth: 'loopback' },
+      doc: { summary: 'Prometheus metrics (loopback callers or an admin)', auth: 'local' },
     },
     { method: 'GET', pattern: '/api/openapi.json', handler: () => ({ body: openapi() }), doc: { summary: 'This API description, made from the schemas that validate requests', auth: 'none' } },
 
     // Registration (SPEC §4.1, §4.3): policy and per-address limit in registrationGate.
     {
       method: 'POST', pattern: '/api/agents/register', handler: registration(async (c) => ok(accounts.registerAgent(await c.body()), 201)),
-      doc: { summary: 'Register an agent; the API key is in this answer only', auth: 'none', body: () => A.registerAgent, status: 201 },
+      doc: { summary: 'Register an agent; the API key is in this answer only', auth: 'none', body: () => A.registerAgent, status: 201, errors: REGISTRATION_ERRORS },
     },
     {
       method: 'POST', pattern: '/api/buyers/register', handler: registration(async (c) => ok(await accounts.registerBuyer(await c.body()), 201)),
-      doc: { summary: 'Register a buyer; the hc_buyer_ key is in this answer only', auth: 'none', body: () => A.registerBuyer, status: 201 },
+      doc: { summary: 'Register a buyer; the hc_buyer_ key is in this answer only', auth: 'none', body: () => A.registerBuyer, status: 201, errors: REGISTRATION_ERRORS },
     },
     {
       method: 'POST', pattern: '/api/workers/register', handler: registration(async (c) => ok(await accounts.registerWorker(await c.body()), 201)),
-      doc: { summary: 'Register a human worker', auth: 'none', body: () => A.registerWorker, status: 201 },
+      doc: { summary: 'Register a human worker', auth: 'none', body: () => A.registerWorker, status: 201, errors: REGISTRATION_ERRORS },
     },
 
     // Human sign-in.
@@ -78,7 +85,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
         const maxAge = Math.floor((Date.parse(session.expiresAt) - Date.now()) / 1000);
         return { status: 200, body: { ok: true, user, csrfToken: session.csrfToken, expiresAt: session.expiresAt }, headers: { 'Set-Cookie': sessionCookie(c, session.token, maxAge) } };
       }),
-      doc: { summary: 'Sign in: sets the session cookie, returns csrfToken (10 failures per address in 15 minutes, then 429)', auth: 'none', body: () => A.login },
+      doc: { summary: 'Sign in: sets the session cookie, returns csrfToken (10 failures per address in 15 minutes, then 429)', auth: 'none', body: () => A.login, errors: { 401: 'unauthorized: email or password is wrong', 403: 'forbidden: the account is disabled', 429: 'rate_limited: 10 failed sign-ins from this address in 15 minutes' } },
     },
     {
       method: 'POST', pattern: '/api/auth/logout',
@@ -109,7 +116,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     },
     {
       method: 'POST', pattern: '/api/agent/v1/offers/:offerId/decision', handler: agent(async (c) => ({ body: await offers.queueDecision(me(c), c.params.offerId, await c.body()) })),
-      doc: { summary: 'Accept or decline an offer; the first accept wins the task', auth: 'agent', body: () => O.decision },
+      doc: { summary: 'Accept or decline an offer; the first accept wins the task', auth: 'agent', body: () => O.decision, errors: DECISION_ERRORS },
     },
     {
       method: 'GET', pattern: '/api/agent/v1/assignments', handler: agent((c) => ok(assignments.listForWorker(me(c), withTaskStatus(c)))),
@@ -139,7 +146,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     },
     {
       method: 'POST', pattern: '/api/worker/offers/:offerId/decision', handler: worker(async (c) => ({ body: await offers.queueDecision(me(c), c.params.offerId, await c.body()) })),
-      doc: { summary: 'Accept or decline an offer', auth: 'worker', body: () => O.decision },
+      doc: { summary: 'Accept or decline an offer', auth: 'worker', body: () => O.decision, errors: DECISION_ERRORS },
     },
     {
       method: 'POST', pattern: '/api/worker/assignments/:assignmentId/start', handler: worker(noBody((c) => ({ body: assignments.start(me(c), c.params.assignmentId) }))),
