@@ -35,9 +35,16 @@
    * sign-in page, unless the page holds text the person typed: then it stays, says what happened,
    * and offers sign-in in a new tab; once a call succeeds again (signed in there), the notice goes.
    */
+  let leaving = false;
   function toLogin() {
     const next = '/login?next=' + encodeURIComponent(location.pathname);
-    if (!unsaved()) return location.assign(next);
+    if (!unsaved()) {
+      // Several calls in flight can each find the session gone: one navigation, not one per call
+      // (a second one aborts the first).
+      if (!leaving) location.assign(next);
+      leaving = true;
+      return;
+    }
     if ($('session-ended')) return;
     const link = h('a', { href: next, target: '_blank', rel: 'noopener' }, 'Sign in again in a new tab');
     const notice = h('div', { id: 'session-ended', class: 'warning', role: 'alert' },
