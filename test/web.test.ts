@@ -467,6 +467,7 @@ describe('web pages in Chromium', () => {
     assert.deepEqual({ title, description, category, deadline, offerTtlSeconds, status }, { title: 'Second wording', description: 'New text,\non two lines.', category: null, deadline: null, offerTtlSeconds: 1800, status: 'DRAFT' });
     await page.getByRole('button', { name: 'Publish' }).click();
     await page.locator('#d-status', { hasText: 'Open' }).waitFor();
+    await page.waitForFunction(() => document.activeElement?.id === 'd-note'); // Publish itself is gone
     assert.equal(await page.getByRole('button', { name: 'Edit draft' }).isVisible(), false, 'only a draft is edited');
   });
 
@@ -511,9 +512,12 @@ describe('web pages in Chromium', () => {
   test('a worker whose session ends in another tab keeps what they typed, signs in again in a new tab and sends it', async () => {
     const { page, buyer, t, email } = await workerOffered('Tess Typist', uniq('typed'), 'Long essay');
     await page.locator('#offer-list li', { hasText: 'Long essay' }).getByRole('button', { name: 'Accept offer' }).click();
+    // The focus follows the outcome (the pressed button left with its card), then the next step.
+    await page.waitForFunction(() => document.activeElement?.id === 'flash');
     const card = page.locator('#assignment-list li', { hasText: 'Long essay' });
     await card.getByRole('button', { name: 'Start work' }).click();
     await card.locator('.badge', { hasText: 'In progress' }).waitFor();
+    assert.equal(await card.getByLabel('Deliverable').evaluate((el) => el === document.activeElement), true, 'after Start, the deliverable box has the focus');
     await card.getByLabel('Deliverable').fill('Half an essay,\nwritten with care.');
     // The same person signs out in another tab of the same browser.
     const other = await page.context().newPage();

@@ -178,8 +178,8 @@ export function buyerBody(): string {
 <p class="error" role="alert" id="edit-error" hidden></p>
 <div class="actions"><button type="submit" name="save-draft">Save draft</button><button type="button" id="edit-close" name="close-edit" class="secondary">Close</button></div>
 </form>
-<p class="note" id="d-note" role="status" hidden></p>
-<p class="error" role="alert" id="d-error" hidden></p>
+<p class="note" id="d-note" role="status" tabindex="-1" hidden></p>
+<p class="error" role="alert" id="d-error" tabindex="-1" hidden></p>
 <h3>Offers</h3>
 <p class="empty" id="d-offers-empty">No offers yet.</p>
 <div class="table-wrap"><table id="d-offers" hidden><thead><tr><th scope="col">Worker</th><th scope="col">Status</th><th scope="col">Offered</th><th scope="col">Expires or decided</th><th scope="col">Note</th></tr></thead><tbody></tbody></table></div>
@@ -200,13 +200,13 @@ export function buyerBody(): string {
 
 export function workerBody(): string {
   return `<div class="portal-head"><h1>Worker portal</h1><p class="hint">Offers for you appear here on their own; the first worker to accept gets the task.</p></div>
-<p class="note" id="flash" role="status" hidden></p>
+<p class="note" id="flash" role="status" tabindex="-1" hidden></p>
 <p class="error" role="alert" id="page-error" hidden></p>
 <div class="split">
 <div class="main-col">
 <section aria-labelledby="offers-title">
 <h2 id="offers-title">Offers</h2>
-<p class="error" role="alert" id="decision-error" hidden></p>
+<p class="error" role="alert" id="decision-error" tabindex="-1" hidden></p>
 <p class="empty" id="offers-empty">No pending offers right now.</p>
 <ul id="offer-list" class="cards-list"></ul>
 </section>

@@ -214,11 +214,14 @@
     showError($('d-error'), null);
     showNote($('d-note'), '');
     noteFor = null;
+    // The focus follows the outcome: the button pressed is often hidden by it (Publish, Cancel).
     try {
       const r = await api('POST', path, body);
       actionNote(status, typeof note === 'function' ? note(r) : note);
+      $('d-note').focus();
     } catch (err) {
       showError($('d-error'), err);
+      $('d-error').focus();
     }
     detail.refresh();
     list.refresh();

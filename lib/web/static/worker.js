@@ -6,9 +6,11 @@
   const { api, h, $, showError, showNote, when, setBadge, every, busy } = globalThis.Valence;
 
   let flashTimer = 0;
+  /** A short note at the top; the focus moves to it, since the button pressed may be gone with its card. */
   function flash(text) {
     clearTimeout(flashTimer);
     showNote($('flash'), text);
+    $('flash').focus();
     flashTimer = setTimeout(() => showNote($('flash'), ''), 8000);
   }
 
@@ -64,6 +66,7 @@
           showError(error, err);
           // The refresh below removes the card of an offer no longer pending; the reason stays on the page.
           showError($('decision-error'), new Error(`Could not ${accept ? 'accept' : 'decline'} “${o.task.title}”: ${err.message}`));
+          $('decision-error').focus();
         }
       });
       poll.refresh();
@@ -103,6 +106,7 @@
         try {
           await api('POST', `/api/worker/assignments/${encodeURIComponent(a.id)}/start`, {});
           flash(`Started “${a.task.title}”.`);
+          text.focus(); // the next step: writing the deliverable
         } catch (err) {
           showError(error, err);
         }
