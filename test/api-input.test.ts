@@ -129,10 +129,8 @@ describe('bad input', () => {
         sock.on('close', () => resolve(got));
         sock.on('error', reject);
       });
-      // Deno's node:http reports every parse error as HPE_ERROR, an unknown method included.
-      const deno = 'Deno' in globalThis;
       const cases: [string, number, string][] = [
-        ['FOO /api/agents/register HTTP/1.1\r\nHost: x\r\n\r\n', deno ? 400 : 501, deno ? 'bad_request' : 'method_not_implemented'],
+        ['FOO /api/agents/register HTTP/1.1\r\nHost: x\r\n\r\n', 501, 'method_not_implemented'],
         [`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'headers_too_large'],
         ['POST /api/agents/register HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\nzz\r\n{}\r\n0\r\n\r\n', 400, 'bad_request'],
         ['POST /api/agents/register HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}', 400, 'bad_request'],

@@ -1,7 +1,7 @@
 // The HTTP plumbing: the call object handlers get, body reading, JSON replies, the one error writer,
 // and the route table matcher. No framework: a route is a method, a path pattern and a handler.
 import { isUtf8 } from 'node:buffer';
-import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
+import { type IncomingMessage, METHODS, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AppError, errorBody, toAppError } from '../errors.ts';
 import type { Principal } from '../domain/context.ts';
@@ -278,8 +278,10 @@ export function endWithError(socket: Duplex, status: number, code: string, messa
 
 /** The answer to a request Node's HTTP parser refused ('clientError'), by the parser's error code. */
 export function clientErrorAnswer(errCode: string | undefined, rawPacket?: Buffer): [number, string, string] {
-  // An unknown method in an otherwise well-formed request line is 501; other garbage is a 400.
-  if (errCode === 'HPE_INVALID_METHOD' && !(rawPacket && /^[A-Z][A-Z-]* \S+ HTTP\/1\.[01]\r?\n/.test(rawPacket.toString('latin1', 0, 2048)))) errCode = undefined;
+  // An unknown method in an otherwise well-formed request line is 501; other garbage is a 400. Node's
+  // parser says HPE_INVALID_METHOD; Deno's says HPE_ERROR for everything, so the line itself decides.
+  const method = rawPacket && /^([A-Z][A-Z-]*) \S+ HTTP\/1\.[01]\r?\n/.exec(rawPacket.toString('latin1', 0, 2048))?.[1];
+  if (errCode === 'HPE_INVALID_METHOD' || errCode === 'HPE_ERROR') errCode = method && !METHODS.includes(method) ? 'HPE_INVALID_METHOD' : undefined;
   switch (errCode) {
     case 'HPE_HEADER_OVERFLOW':
       return [431, 'headers_too_large', 'The request line and headers are larger than this hub reads (16 KB).'];
