@@ -132,8 +132,15 @@ export async function startHub(overrides: Partial<HubConfig> = {}, env?: Record<
         clearInterval(sweep);
         const closed = [server, wsServer].filter((s): s is http.Server => !!s).map((s) => new Promise<void>((r) => s.close(() => r())));
         closed.push(gateway.close());
-        for (const s of [server, wsServer]) s?.closeIdleConnections?.();
+        // A keep-alive connection whose request was in flight becomes idle once it is answered; close
+        // it then, instead of waiting for its keep-alive timeout (about 5 s) to end the process.
+        const idle = () => {
+          for (const s of [server, wsServer]) s?.closeIdleConnections?.();
+        };
+        idle();
+        const sweeper = setInterval(idle, 50);
         await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, 10_000).unref())]);
+        clearInterval(sweeper);
         for (const s of [server, wsServer]) s?.closeAllConnections?.();
         db.close();
         out.flush();
