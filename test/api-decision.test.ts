@@ -719,10 +719,17 @@ test('a decision while another program holds the database lock past busy_timeout
     const agent = await registerAgent(local, { category });
     const task = await openTask(local, buyer.apiKey, { category });
     const [offer] = await match(local, buyer.apiKey, task.id, 1);
+    const reader = await registerAgent(local, { category });
     other.exec('BEGIN IMMEDIATE'); // a sqlite3 shell in the middle of a write, say
     const locked = await local.api('POST', `/api/agent/v1/offers/${offer.offerId}/decision`, { key: agent.apiKey, body: { accept: true } });
     assertError(locked, 503, 'database_busy');
     assert.equal(locked.headers.get('retry-after'), '1');
+    // A read is answered meanwhile, though it is an agent's first request this minute (whose last-seen
+    // time would be written): that bookkeeping gives way. (busy_timeout 0 only to skip the 5 s wait.)
+    local.db.exec('PRAGMA busy_timeout = 0');
+    const me = await local.api('GET', '/api/agent/v1/me', { key: reader.apiKey });
+    local.db.exec('PRAGMA busy_timeout = 5000');
+    assert.deepEqual([me.status, me.body.agentId], [200, reader.agentId]);
     other.exec('ROLLBACK');
     const retried = await local.api('POST', `/api/agent/v1/offers/${offer.offerId}/decision`, { key: agent.apiKey, body: { accept: true } });
     assert.deepEqual([retried.status, retried.body.ok, retried.body.accept], [200, true, true]);

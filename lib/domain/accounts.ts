@@ -147,7 +147,13 @@ export function accounts(ctx: Ctx) {
       const now = Date.now();
       if ((lastSeenWrite.get(p.agentId) ?? 0) + SEEN_WRITE_MS < now) {
         lastSeenWrite.set(p.agentId, now);
-        q.touchAgent.run(new Date(now).toISOString(), p.agentId);
+        // Bookkeeping: a read must not fail because another program holds the write lock (the next
+        // request a minute later writes it).
+        try {
+          q.touchAgent.run(new Date(now).toISOString(), p.agentId);
+        } catch (err) {
+          ctx.log.info('last seen not recorded', { agentId: p.agentId, error: String((err as Error).message ?? err) });
+        }
       }
     }
     return p;
