@@ -25,6 +25,16 @@ async function login(hub: TestHub, emailAddr: string, password = PASSWORD) {
   return { cookie: setCookie.split(';')[0], setCookie, csrfToken: res.body.csrfToken as string, res };
 }
 
+/** A hub of its own — a fresh install, no admin yet — stopped after fn. */
+async function onFreshHub(fn: (hub: TestHub) => Promise<void>) {
+  const hub = await startTestHub({ registerLimit: 0 });
+  try {
+    await fn(hub);
+  } finally {
+    await hub.stop();
+  }
+}
+
 /** Makes the first admin with the hub's one-time set-up token and signs in as it. */
 async function firstAdmin(hub: TestHub) {
   const admin = { name: 'Admin', email: email('admin'), password: PASSWORD, token: hub.setup.token };
@@ -449,166 +459,131 @@ describe('accounts', () => {
 
 describe('first start and revoked keys', () => {
   // The one-time set-up token is what the hub prints on its first start (SPEC §3, §9).
-  test('a fresh hub has no admin and one set-up token; it works once, a wrong one never', async () => {
-    const hub = await startTestHub({ registerLimit: 0 });
-    try {
-      const token = hub.setup.token;
-      assert.equal(typeof token, 'string', 'a fresh install offers a set-up link');
-      assert.ok(token!.length >= 16);
-      const admin = { name: 'Admin', email: email('admin'), password: PASSWORD };
-      const wrong = await hub.api('POST', '/setup', { body: { ...admin, token: 'x'.repeat(token!.length) } });
-      assert.equal(wrong.status, 404, wrong.text);
-      assert.equal(wrong.body.ok, false);
-      const ok = await hub.api('POST', '/setup', { body: { ...admin, token } });
-      assert.equal(ok.status, 201, ok.text);
-      assert.equal(ok.body.ok, true);
-      const again = await hub.api('POST', '/setup', { body: { ...admin, email: email('admin2'), token } });
-      assert.equal(again.status, 404, again.text);
-      assert.equal(again.body.ok, false);
-      const s = await login(hub, admin.email);
-      assert.equal(s.res.body.ok, true);
-    } finally {
-      await hub.stop();
-    }
-  });
+  test('a fresh hub has no admin and one set-up token; it works once, a wrong one never', () => onFreshHub(async (hub) => {
+    const token = hub.setup.token;
+    assert.equal(typeof token, 'string', 'a fresh install offers a set-up link');
+    assert.ok(token!.length >= 16);
+    const admin = { name: 'Admin', email: email('admin'), password: PASSWORD };
+    const wrong = await hub.api('POST', '/setup', { body: { ...admin, token: 'x'.repeat(token!.length) } });
+    assert.equal(wrong.status, 404, wrong.text);
+    assert.equal(wrong.body.ok, false);
+    const ok = await hub.api('POST', '/setup', { body: { ...admin, token } });
+    assert.equal(ok.status, 201, ok.text);
+    assert.equal(ok.body.ok, true);
+    const again = await hub.api('POST', '/setup', { body: { ...admin, email: email('admin2'), token } });
+    assert.equal(again.status, 404, again.text);
+    assert.equal(again.body.ok, false);
+    const s = await login(hub, admin.email);
+    assert.equal(s.res.body.ok, true);
+  }));
 
-  test('the set-up link makes one admin even when several requests use it at once', async () => {
-    const hub = await startTestHub({ registerLimit: 0 });
-    try {
-      const bodies = [1, 2, 3, 4, 5, 6].map((i) => ({ name: `Admin ${i}`, email: email(`admin${i}`), password: PASSWORD, token: hub.setup.token }));
-      const answers = await Promise.all(bodies.map((body) => hub.api('POST', '/setup', { body })));
-      assert.deepEqual(answers.map((a) => a.status).sort(), [201, 404, 404, 404, 404, 404]);
-      const winner = bodies[answers.findIndex((a) => a.status === 201)];
-      const s = await login(hub, winner.email);
-      const users = await hub.api('GET', '/api/admin/users', { cookie: s.cookie });
-      assert.equal(users.status, 200);
-      assert.deepEqual(users.body.users.filter((u: { role: string }) => u.role === 'ADMIN').map((u: { email: string }) => u.email), [winner.email]);
-    } finally {
-      await hub.stop();
-    }
-  });
+  test('the set-up link makes one admin even when several requests use it at once', () => onFreshHub(async (hub) => {
+    const bodies = [1, 2, 3, 4, 5, 6].map((i) => ({ name: `Admin ${i}`, email: email(`admin${i}`), password: PASSWORD, token: hub.setup.token }));
+    const answers = await Promise.all(bodies.map((body) => hub.api('POST', '/setup', { body })));
+    assert.deepEqual(answers.map((a) => a.status).sort(), [201, 404, 404, 404, 404, 404]);
+    const winner = bodies[answers.findIndex((a) => a.status === 201)];
+    const s = await login(hub, winner.email);
+    const users = await hub.api('GET', '/api/admin/users', { cookie: s.cookie });
+    assert.equal(users.status, 200);
+    assert.deepEqual(users.body.users.filter((u: { role: string }) => u.role === 'ADMIN').map((u: { email: string }) => u.email), [winner.email]);
+  }));
 
-  test('an admin made with the create-admin command on the same database ends the set-up link', async () => {
-    const hub = await startTestHub({ registerLimit: 0 });
-    try {
-      const token = hub.setup.token!;
-      assert.equal((await hub.api('GET', `/setup?token=${token}`)).status, 200, 'the link works while no admin exists');
-      const made = await runProgram('server.ts', ['create-admin', '--email', email('ops'), '--name', 'Ops'], { VALENCE_DB: hub.cfg.dbPath }, 'a strong password\n');
-      assert.equal(made.code, 0, made.stderr);
-      assert.equal((await hub.api('GET', `/setup?token=${token}`)).status, 404);
-      const late = await hub.api('POST', '/setup', { body: { name: 'Late', email: email('late'), password: PASSWORD, token } });
-      assertError(late, 404, 'not_found', 'the link after create-admin');
-    } finally {
-      await hub.stop();
-    }
-  });
+  test('an admin made with the create-admin command on the same database ends the set-up link', () => onFreshHub(async (hub) => {
+    const token = hub.setup.token!;
+    assert.equal((await hub.api('GET', `/setup?token=${token}`)).status, 200, 'the link works while no admin exists');
+    const made = await runProgram('server.ts', ['create-admin', '--email', email('ops'), '--name', 'Ops'], { VALENCE_DB: hub.cfg.dbPath }, 'a strong password\n');
+    assert.equal(made.code, 0, made.stderr);
+    assert.equal((await hub.api('GET', `/setup?token=${token}`)).status, 404);
+    const late = await hub.api('POST', '/setup', { body: { name: 'Late', email: email('late'), password: PASSWORD, token } });
+    assertError(late, 404, 'not_found', 'the link after create-admin');
+  }));
 
   // The set-up page as a browser uses it: an HTML form, HTML answers (SPEC §8 pages; §9 set-up link).
-  test('the set-up form answers a browser in HTML: a bad link says so, an error keeps the name and email', async () => {
-    const hub = await startTestHub({ registerLimit: 0 });
-    try {
-      const token = hub.setup.token!;
-      const form = (fields: Record<string, string>) =>
-        hub.api('POST', '/setup', { raw: new URLSearchParams(fields).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-      const bad = await hub.api('GET', '/setup?token=not-the-token');
-      assert.equal(bad.status, 404);
-      assert.match(bad.headers.get('content-type') ?? '', /^text\/html/);
-      assert.match(bad.text, /This set-up link is not valid/);
-      assert.match(bad.text, /<link rel="stylesheet" href="\/static\/style\.css">/, 'the site\'s stylesheet');
-      const css = await hub.api('GET', '/static/style.css');
-      assert.deepEqual([css.status, css.headers.get('content-type')], [200, 'text/css; charset=utf-8']);
-      const fields = { token, name: 'Ada <Root>', email: 'root@example.test', password: 'short' };
-      const weak = await form(fields);
-      assert.equal(weak.status, 400);
-      assert.match(weak.headers.get('content-type') ?? '', /^text\/html/);
-      assert.match(weak.text, /role="alert">Check the form: password must be at least 8 characters\.</);
-      assert.match(weak.text, /id="name" name="name" required maxlength="100" value="Ada &#60;Root&#62;"/);
-      assert.match(weak.text, /id="email" name="email" type="email" required value="root@example.test"/);
-      assert.doesNotMatch(weak.text, /value="short"/, 'the password is never written back');
-      const made = await form({ ...fields, password: 'long enough' });
-      assert.equal(made.status, 201);
-      assert.match(made.text, /The admin account exists/);
-      const used = await form({ ...fields, password: 'long enough' });
-      assert.equal(used.status, 404);
-      assert.match(used.headers.get('content-type') ?? '', /^text\/html/);
-      assert.match(used.text, /This set-up link is not valid/);
-    } finally {
-      await hub.stop();
-    }
-  });
+  test('the set-up form answers a browser in HTML: a bad link says so, an error keeps the name and email', () => onFreshHub(async (hub) => {
+    const token = hub.setup.token!;
+    const form = (fields: Record<string, string>) =>
+      hub.api('POST', '/setup', { raw: new URLSearchParams(fields).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const bad = await hub.api('GET', '/setup?token=not-the-token');
+    assert.equal(bad.status, 404);
+    assert.match(bad.headers.get('content-type') ?? '', /^text\/html/);
+    assert.match(bad.text, /This set-up link is not valid/);
+    assert.match(bad.text, /<link rel="stylesheet" href="\/static\/style\.css">/, 'the site\'s stylesheet');
+    const css = await hub.api('GET', '/static/style.css');
+    assert.deepEqual([css.status, css.headers.get('content-type')], [200, 'text/css; charset=utf-8']);
+    const fields = { token, name: 'Ada <Root>', email: 'root@example.test', password: 'short' };
+    const weak = await form(fields);
+    assert.equal(weak.status, 400);
+    assert.match(weak.headers.get('content-type') ?? '', /^text\/html/);
+    assert.match(weak.text, /role="alert">Check the form: password must be at least 8 characters\.</);
+    assert.match(weak.text, /id="name" name="name" required maxlength="100" value="Ada &#60;Root&#62;"/);
+    assert.match(weak.text, /id="email" name="email" type="email" required value="root@example.test"/);
+    assert.doesNotMatch(weak.text, /value="short"/, 'the password is never written back');
+    const made = await form({ ...fields, password: 'long enough' });
+    assert.equal(made.status, 201);
+    assert.match(made.text, /The admin account exists/);
+    const used = await form({ ...fields, password: 'long enough' });
+    assert.equal(used.status, 404);
+    assert.match(used.headers.get('content-type') ?? '', /^text\/html/);
+    assert.match(used.text, /This set-up link is not valid/);
+  }));
 
-  test('a key an admin revoked is 401 at once', async () => {
-    const hub = await startTestHub({ registerLimit: 0 });
-    try {
-      const s = await firstAdmin(hub);
-      const agent = await registerAgent(hub);
-      assert.equal((await hub.api('GET', '/api/agent/v1/me', { key: agent.apiKey })).status, 200);
-      const revoke = await hub.api('POST', `/api/admin/agents/${agent.agentId}/revoke`, { cookie: s.cookie, headers: { 'X-CSRF-Token': s.csrfToken }, body: {} });
-      assert.equal(revoke.status, 200, revoke.text);
-      assert.equal(revoke.body.ok, true);
-      assertError(await hub.api('GET', '/api/agent/v1/me', { key: agent.apiKey }), 401, 'unauthorized', 'revoked key on /me');
-      assertError(await hub.api('POST', '/api/agent/v1/offers/x/decision', { key: agent.apiKey, body: { accept: true } }), 401, 'unauthorized', 'revoked key on a decision');
-      assertError(await hub.api('POST', '/api/agent/v1/key/rotate', { key: agent.apiKey, body: {} }), 401, 'unauthorized', 'a revoked key cannot rotate itself back');
-    } finally {
-      await hub.stop();
-    }
-  });
-  test('a user an admin disabled is signed out everywhere and told so when signing in with the right password', async () => {
-    const hub = await startTestHub({ registerLimit: 0 });
-    try {
-      const s = await firstAdmin(hub);
-      const worker = await registerWorker(hub);
-      const session = await login(hub, worker.email);
-      const off = await hub.api('POST', `/api/admin/users/${worker.userId}/disable`, { cookie: s.cookie, headers: { 'X-CSRF-Token': s.csrfToken }, body: {} });
-      assert.deepEqual([off.status, off.body], [200, { ok: true, userId: worker.userId, disabled: true }]);
-      assertError(await hub.api('GET', '/api/worker/assignments', { cookie: session.cookie }), 401, 'unauthorized', 'the old session is gone');
-      const right = await hub.api('POST', '/api/auth/login', { body: { email: worker.email, password: PASSWORD } });
-      assertError(right, 403, 'forbidden', 'the right password');
-      assert.equal(right.body.error.message, 'This account is disabled. Ask an admin of this hub.');
-      assert.equal(right.headers.get('set-cookie'), null, 'no session for a disabled user');
-      const wrong = await hub.api('POST', '/api/auth/login', { body: { email: worker.email, password: 'not the password' } });
-      assertError(wrong, 401, 'unauthorized', 'a wrong password says nothing about the account');
-      assert.equal(wrong.body.error.message, 'Email or password is wrong.');
-    } finally {
-      await hub.stop();
-    }
-  });
+  test('a key an admin revoked is 401 at once', () => onFreshHub(async (hub) => {
+    const s = await firstAdmin(hub);
+    const agent = await registerAgent(hub);
+    assert.equal((await hub.api('GET', '/api/agent/v1/me', { key: agent.apiKey })).status, 200);
+    const revoke = await hub.api('POST', `/api/admin/agents/${agent.agentId}/revoke`, { cookie: s.cookie, headers: { 'X-CSRF-Token': s.csrfToken }, body: {} });
+    assert.equal(revoke.status, 200, revoke.text);
+    assert.equal(revoke.body.ok, true);
+    assertError(await hub.api('GET', '/api/agent/v1/me', { key: agent.apiKey }), 401, 'unauthorized', 'revoked key on /me');
+    assertError(await hub.api('POST', '/api/agent/v1/offers/x/decision', { key: agent.apiKey, body: { accept: true } }), 401, 'unauthorized', 'revoked key on a decision');
+    assertError(await hub.api('POST', '/api/agent/v1/key/rotate', { key: agent.apiKey, body: {} }), 401, 'unauthorized', 'a revoked key cannot rotate itself back');
+  }));
+  test('a user an admin disabled is signed out everywhere and told so when signing in with the right password', () => onFreshHub(async (hub) => {
+    const s = await firstAdmin(hub);
+    const worker = await registerWorker(hub);
+    const session = await login(hub, worker.email);
+    const off = await hub.api('POST', `/api/admin/users/${worker.userId}/disable`, { cookie: s.cookie, headers: { 'X-CSRF-Token': s.csrfToken }, body: {} });
+    assert.deepEqual([off.status, off.body], [200, { ok: true, userId: worker.userId, disabled: true }]);
+    assertError(await hub.api('GET', '/api/worker/assignments', { cookie: session.cookie }), 401, 'unauthorized', 'the old session is gone');
+    const right = await hub.api('POST', '/api/auth/login', { body: { email: worker.email, password: PASSWORD } });
+    assertError(right, 403, 'forbidden', 'the right password');
+    assert.equal(right.body.error.message, 'This account is disabled. Ask an admin of this hub.');
+    assert.equal(right.headers.get('set-cookie'), null, 'no session for a disabled user');
+    const wrong = await hub.api('POST', '/api/auth/login', { body: { email: worker.email, password: 'not the password' } });
+    assertError(wrong, 401, 'unauthorized', 'a wrong password says nothing about the account');
+    assert.equal(wrong.body.error.message, 'Email or password is wrong.');
+  }));
 });
 
 describe("an agent's category after PATCH", () => {
   // The category an agent sets is the one matching uses and the admin list shows; clearing it ("")
   // means no category, not the one it registered with.
-  test('matching and the admin list follow the category set last', async () => {
-    const hub = await startTestHub({ registerLimit: 0 });
-    try {
-      const s = await firstAdmin(hub);
-      const buyer = await registerBuyer(hub);
-      const [first, second] = [uniq('first'), uniq('second')];
-      const agent = await registerAgent(hub, { category: first });
-      const listed = async () => {
-        const res = await hub.api('GET', '/api/admin/users', { cookie: s.cookie });
-        assert.equal(res.status, 200, res.text);
-        return res.body.users.find((u: { id: string }) => u.id === agent.userId);
-      };
-      const offeredFor = async (category: string | null) => {
-        const task = await openTask(hub, buyer.apiKey, { category });
-        return (await hub.api('POST', `/api/buyer/tasks/${task.id}/match`, { key: buyer.apiKey, body: {} })).body.offers.some((o: { workerUserId: string }) => o.workerUserId === agent.userId);
-      };
-      assert.equal((await listed()).category, first);
+  test('matching and the admin list follow the category set last', () => onFreshHub(async (hub) => {
+    const s = await firstAdmin(hub);
+    const buyer = await registerBuyer(hub);
+    const [first, second] = [uniq('first'), uniq('second')];
+    const agent = await registerAgent(hub, { category: first });
+    const listed = async () => {
+      const res = await hub.api('GET', '/api/admin/users', { cookie: s.cookie });
+      assert.equal(res.status, 200, res.text);
+      return res.body.users.find((u: { id: string }) => u.id === agent.userId);
+    };
+    const offeredFor = async (category: string | null) => {
+      const task = await openTask(hub, buyer.apiKey, { category });
+      return (await hub.api('POST', `/api/buyer/tasks/${task.id}/match`, { key: buyer.apiKey, body: {} })).body.offers.some((o: { workerUserId: string }) => o.workerUserId === agent.userId);
+    };
+    assert.equal((await listed()).category, first);
 
-      const moved = await hub.api('PATCH', '/api/agent/v1/me', { key: agent.apiKey, body: { category: second } });
-      assert.deepEqual([moved.status, moved.body.category], [200, second]);
-      assert.equal((await listed()).category, second);
-      assert.deepEqual([await offeredFor(second), await offeredFor(first)], [true, false]);
+    const moved = await hub.api('PATCH', '/api/agent/v1/me', { key: agent.apiKey, body: { category: second } });
+    assert.deepEqual([moved.status, moved.body.category], [200, second]);
+    assert.equal((await listed()).category, second);
+    assert.deepEqual([await offeredFor(second), await offeredFor(first)], [true, false]);
 
-      const cleared = await hub.api('PATCH', '/api/agent/v1/me', { key: agent.apiKey, body: { category: '' } });
-      assert.deepEqual([cleared.status, cleared.body.category], [200, null]);
-      assert.equal((await listed()).category, null);
-      assert.deepEqual([await offeredFor(first), await offeredFor(second), await offeredFor(null)], [false, false, true]);
-    } finally {
-      await hub.stop();
-    }
-  });
+    const cleared = await hub.api('PATCH', '/api/agent/v1/me', { key: agent.apiKey, body: { category: '' } });
+    assert.deepEqual([cleared.status, cleared.body.category], [200, null]);
+    assert.equal((await listed()).category, null);
+    assert.deepEqual([await offeredFor(first), await offeredFor(second), await offeredFor(null)], [false, false, true]);
+  }));
 });
 
 describe('registration policy', () => {

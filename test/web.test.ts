@@ -377,15 +377,21 @@ describe('web pages in Chromium', () => {
     await page.locator('#d-status', { hasText: 'Cancelled' }).waitFor();
   });
 
-  test('user-supplied strings render as text, never as HTML', async () => {
+  /** A new buyer (with a password), signed in on /buyer in a fresh browser profile. */
+  async function buyerOnPage(name: string) {
     const page = await newPage();
-    const email = `${uniq('xss')}@example.test`;
-    await registerBuyer(hub, { name: '<b>Bold</b> Buyer', email, password: PASSWORD });
+    const email = `${uniq('buyer')}@example.test`;
+    const buyer = await registerBuyer(hub, { name, email, password: PASSWORD });
+    await signIn(page, email, PASSWORD);
+    await page.waitForURL('**/buyer');
+    return { page, buyer };
+  }
+
+  test('user-supplied strings render as text, never as HTML', async () => {
     const evil = '<img src=x onerror=alert(1)>';
     const category = uniq('xss');
     await registerAgent(hub, { name: '<script>alert(2)</script>', category });
-    await signIn(page, email, PASSWORD);
-    await page.waitForURL('**/buyer');
+    const { page } = await buyerOnPage('<b>Bold</b> Buyer');
     await page.locator('nav .who', { hasText: '<b>Bold</b> Buyer' }).waitFor();
     await page.getByLabel('Title', { exact: true }).fill(evil);
     await page.getByLabel('Description', { exact: true }).fill('<script>alert(3)</script>\n<a href="javascript:alert(4)">x</a>');
@@ -404,13 +410,10 @@ describe('web pages in Chromium', () => {
   });
 
   test('buyer page: a note goes once the task changes elsewhere; withdrawn offers say why in words; the lifetime is checked in minutes', async () => {
-    const page = await newPage();
-    const email = `${uniq('notes')}@example.test`;
-    const buyer = await registerBuyer(hub, { name: 'Nora Notes', email, password: PASSWORD });
     const category = uniq('notes');
-    const [first, second] = [await registerAgent(hub, { category }), await registerAgent(hub, { category })];
-    await signIn(page, email, PASSWORD);
-    await page.waitForURL('**/buyer');
+    const first = await registerAgent(hub, { category });
+    await registerAgent(hub, { category }); // a second taker, whose offer is withdrawn
+    const { page, buyer } = await buyerOnPage('Nora Notes');
     await page.getByLabel('Title', { exact: true }).fill('Week-long offer');
     await page.getByLabel('Description', { exact: true }).fill('d');
     await page.getByLabel(/^Offer lifetime/).fill('10081');
@@ -429,23 +432,18 @@ describe('web pages in Chromium', () => {
     assert.equal(won.status, 200, won.text);
     await page.locator('#d-offers tbody tr', { hasText: 'Withdrawn: another worker took the task.' }).waitFor();
     assert.equal(await page.locator('#d-offers tbody tr', { hasText: 'task_assigned' }).count(), 0);
-    void second;
     // "Offered to 2 workers" described an OPEN task; now ASSIGNED, the note is gone.
     await page.locator('#d-note').waitFor({ state: 'hidden' });
-    // Cancelled from elsewhere: the page says Cancelled, and no note from before remains.
+    // Cancelled on the page: its own note shows.
     await page.getByRole('button', { name: 'Cancel task' }).click();
     await page.getByRole('button', { name: 'Click again to cancel the task' }).click();
     await page.locator('#d-note', { hasText: 'Cancelled.' }).waitFor();
   });
 
   test('a buyer edits a draft on the page, clearing its deadline, then publishes it', async () => {
-    const page = await newPage();
-    const email = `${uniq('drafts')}@example.test`;
-    const buyer = await registerBuyer(hub, { name: 'Dora Drafts', email, password: PASSWORD });
+    const { page, buyer } = await buyerOnPage('Dora Drafts');
     const made = await hub.api('POST', '/api/buyer/tasks', { key: buyer.apiKey, body: { title: 'First wording', description: 'Old text.', category: 'old', deadline: '2030-01-01T10:00:00.000Z' } });
     assert.equal(made.status, 201, made.text);
-    await signIn(page, email, PASSWORD);
-    await page.waitForURL('**/buyer');
     await page.locator('#task-list a', { hasText: 'First wording' }).click();
     await page.getByRole('button', { name: 'Edit draft' }).click();
     const edit = page.locator('#edit-form');

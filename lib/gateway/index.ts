@@ -13,6 +13,7 @@ import { pendingOfferFrame, taskBrief } from '../domain/views.ts';
 
 export const MAX_FRAME = 1024 * 1024;
 const AUTH_TIMEOUT_MS = 10_000;
+const FIRST_FRAME = 'The first frame must be {"type":"auth","apiKey":"hc_agent_…"}.';
 const PING_MS = 30_000;
 const REPLY_CACHE = 500;
 // A socket that stops reading gets cut off before its unsent frames eat the hub's memory.
@@ -110,6 +111,16 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
     c.ws.close(4401, 'unauthorized');
   }
 
+  /** The agent behind an auth frame's key, or null after refusing the socket (SPEC §6: 4401). */
+  function checkedKey(c: Conn, apiKey: unknown): Principal | null {
+    try {
+      return keyPrincipal(apiKey);
+    } catch (err) {
+      refuse(c, err instanceof AppError ? err.message : 'Authentication failed.');
+      return null;
+    }
+  }
+
   function keyPrincipal(apiKey: unknown): Principal {
     if (typeof apiKey !== 'string') throw new AppError(401, 'unauthorized', 'The auth frame needs "apiKey": "hc_agent_…".');
     const p = domain.accounts.authenticateBearer(`Bearer ${apiKey}`);
@@ -192,22 +203,19 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
       if (isBinary && !isUtf8(buf)) throw new Error('not UTF-8');
       const text = buf.toString('utf8');
       msg = JSON.parse(text);
-      if (hasLoneSurrogate(text, msg)) {
-        if (!c.principal) return refuse(c, 'The first frame must be {"type":"auth","apiKey":"hc_agent_…"}.');
-        return send(c, errorFrame(loneSurrogate(), msg && typeof msg === 'object' ? (msg as Record<string, unknown>).requestId : undefined));
-      }
-    } catch {
-      if (!c.principal) return refuse(c, 'The first frame must be {"type":"auth","apiKey":"hc_agent_…"}.');
+      if (hasLoneSurrogate(text, msg)) throw loneSurrogate();
+    } catch (err) {
+      if (!c.principal) return refuse(c, FIRST_FRAME);
+      // Half a surrogate pair is refused with its own sentence, and the requestId it came with.
+      if (err instanceof AppError) return send(c, errorFrame(err, (msg as Record<string, unknown>).requestId));
       return send(c, { type: 'error', code: 'invalid_json', status: 400, message: 'The frame is not valid JSON.' });
     }
     const m = (msg && typeof msg === 'object' && !Array.isArray(msg) ? msg : {}) as Record<string, unknown>;
     if (!c.principal) {
-      if (m.type !== 'auth') return refuse(c, 'The first frame must be {"type":"auth","apiKey":"hc_agent_…"}.');
-      try {
-        return authenticate(c, keyPrincipal(m.apiKey));
-      } catch (err) {
-        return refuse(c, err instanceof AppError ? err.message : 'Authentication failed.');
-      }
+      if (m.type !== 'auth') return refuse(c, FIRST_FRAME);
+      const p = checkedKey(c, m.apiKey);
+      if (p) authenticate(c, p);
+      return;
     }
     switch (m.type) {
       case 'offer_decision':
@@ -219,12 +227,8 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
       case 'auth': {
         // Another auth frame on an authenticated socket is checked like the first: a bad key ends the
         // socket as it would have at the start; another agent's key cannot take this socket over.
-        let again: Principal;
-        try {
-          again = keyPrincipal(m.apiKey);
-        } catch (err) {
-          return refuse(c, err instanceof AppError ? err.message : 'Authentication failed.');
-        }
+        const again = checkedKey(c, m.apiKey);
+        if (!again) return;
         if (again.userId !== c.principal.userId) {
           return send(c, errorFrame(new AppError(409, 'already_authenticated', 'This socket is authenticated as another agent; open a new socket for this key.'), m.requestId));
         }
@@ -306,13 +310,13 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
     handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
       socket.on('error', () => {});
       const path = (req.url ?? '').split('?')[0];
-      if (path !== '/agent-ws') return endWithError(socket, 404, 'not_found', 'The agent gateway is at /agent-ws.');
+      if (path !== '/agent-ws') return endWithError(socket, new AppError(404, 'not_found', 'The agent gateway is at /agent-ws.'));
       let preauth: Principal | null = null;
       if (req.headers.authorization !== undefined) {
         try {
           preauth = keyPrincipal(req.headers.authorization.replace(/^Bearer\s+/i, ''));
         } catch (err) {
-          return endWithError(socket, 401, 'unauthorized', err instanceof AppError ? err.message : 'Authentication failed.');
+          return endWithError(socket, new AppError(401, 'unauthorized', err instanceof AppError ? err.message : 'Authentication failed.'));
         }
       }
       wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket, preauth));

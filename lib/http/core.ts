@@ -267,31 +267,31 @@ export function sendError(res: ServerResponse, err: unknown, log: Logger, ctx: R
  * An error answer written straight to a socket, for what never becomes a request object: requests
  * Node's parser refuses, and refused WebSocket handshakes. Same body as every other error (SPEC §4).
  */
-export function endWithError(socket: Duplex, status: number, code: string, message: string, headers: Record<string, string> = {}) {
-  const body = JSON.stringify({ ok: false, error: { code, message } });
-  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+export function endWithError(socket: Duplex, err: AppError) {
+  const body = JSON.stringify(errorBody(err));
+  const extra = Object.entries(err.headers ?? {}).map(([k, v]) => `${k}: ${v}\r\n`).join('');
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`,
   );
 }
 
 /** The answer to a request Node's HTTP parser refused ('clientError'), by the parser's error code. */
-export function clientErrorAnswer(errCode: string | undefined, rawPacket?: Buffer): [number, string, string] {
+export function clientErrorAnswer(errCode: string | undefined, rawPacket?: Buffer): AppError {
   // An unknown method in an otherwise well-formed request line is 501; other garbage is a 400. Node's
   // parser says HPE_INVALID_METHOD; Deno's says HPE_ERROR for everything, so the line itself decides.
   const method = rawPacket && /^([A-Z][A-Z-]*) \S+ HTTP\/1\.[01]\r?\n/.exec(rawPacket.toString('latin1', 0, 2048))?.[1];
   if (errCode === 'HPE_INVALID_METHOD' || errCode === 'HPE_ERROR') errCode = method && !METHODS.includes(method) ? 'HPE_INVALID_METHOD' : undefined;
   switch (errCode) {
     case 'HPE_HEADER_OVERFLOW':
-      return [431, 'headers_too_large', 'The request line and headers are larger than this hub reads (16 KB).'];
+      return new AppError(431, 'headers_too_large', 'The request line and headers are larger than this hub reads (16 KB).');
     case 'HPE_INVALID_METHOD':
-      return [501, 'method_not_implemented', 'This hub does not know that request method.'];
+      return new AppError(501, 'method_not_implemented', 'This hub does not know that request method.');
     case 'ERR_HTTP_REQUEST_TIMEOUT':
     case 'ERR_HTTP_REQUEST_HEADERS_TIMEOUT':
-      return [408, 'request_timeout', 'The request did not arrive in time.'];
+      return new AppError(408, 'request_timeout', 'The request did not arrive in time.');
     default:
-      return [400, 'bad_request', 'The request is not valid HTTP/1.1 (its framing, a header or the request line).'];
+      return new AppError(400, 'bad_request', 'The request is not valid HTTP/1.1 (its framing, a header or the request line).');
   }
 }
 
@@ -299,14 +299,13 @@ export function clientErrorAnswer(errCode: string | undefined, rawPacket?: Buffe
 export function answerProtocolErrors(server: Server) {
   server.on('clientError', (err: Error & { code?: string; rawPacket?: Buffer }, socket: Duplex) => {
     if (!socket.writable || err.code === 'ECONNRESET') return socket.destroy();
-    const [status, code, message] = clientErrorAnswer(err.code, err.rawPacket);
-    endWithError(socket, status, code, message);
+    endWithError(socket, clientErrorAnswer(err.code, err.rawPacket));
   });
   server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
-    sendJson(res, 417, { ok: false, error: { code: 'expectation_failed', message: 'The only Expect this hub answers is 100-continue.' } }, { Connection: 'close' });
+    sendJson(res, 417, errorBody(new AppError(417, 'expectation_failed', 'The only Expect this hub answers is 100-continue.')), { Connection: 'close' });
   });
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     socket.on('error', () => {});
-    endWithError(socket, 405, 'method_not_allowed', 'CONNECT is not served here: this hub is not a proxy.', { Allow: 'GET, HEAD, POST, PATCH' });
+    endWithError(socket, new AppError(405, 'method_not_allowed', 'CONNECT is not served here: this hub is not a proxy.', { headers: { Allow: 'GET, HEAD, POST, PATCH' } }));
   });
 }

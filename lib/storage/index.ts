@@ -101,18 +101,21 @@ function openRaw(file: string): { raw: RawDb; driver: Database['driver'] } {
  * holds password hashes, emails and deliverables. SQLite gives its -wal and -shm files the database
  * file's mode. An existing file keeps the mode its owner chose.
  */
-function ensurePrivateFile(file: string) {
+/** Creates the file empty and private (with its folders); false when it exists already. */
+function createPrivateFile(file: string): boolean {
   const abs = path.resolve(file);
   fs.mkdirSync(path.dirname(abs), { recursive: true, mode: 0o700 });
   try {
     fs.closeSync(fs.openSync(abs, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o600));
+    return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return false;
   }
 }
 
 export function openDatabase(file: string, opts: OpenOptions = {}): Database {
-  if (file !== ':memory:') ensurePrivateFile(file);
+  if (file !== ':memory:') createPrivateFile(file);
   const { raw, driver } = openRaw(file);
 
   // busy_timeout first so that every later statement waits instead of failing on a lock.
@@ -386,11 +389,9 @@ function startCheckpointer(file: string, synchronous: string, onFailure: () => v
 
 /** An online backup: a consistent copy of the live database, safe while the hub runs. */
 export function backup(db: Database, dest: string): void {
-  if (fs.existsSync(dest)) throw new Error(`${dest} exists already; choose a new file name`);
-  fs.mkdirSync(path.dirname(path.resolve(dest)), { recursive: true, mode: 0o700 });
-  // The copy holds what the database holds: created 0600 before SQLite writes it (VACUUM INTO
-  // writes into an empty file).
-  fs.closeSync(fs.openSync(dest, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o600));
+  // The copy holds what the database holds: created private and empty before SQLite writes it
+  // (VACUUM INTO writes into an empty file).
+  if (!createPrivateFile(dest)) throw new Error(`${dest} exists already; choose a new file name`);
   try {
     db.prepare('VACUUM INTO ?').run(dest);
   } catch (err) {

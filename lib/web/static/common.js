@@ -264,7 +264,8 @@
       }));
   }
 
-  const PORTALS = { BUYER: '/buyer', WORKER: '/worker', ADMIN: '/admin' };
+  /** Each role's portal page (lib/web/layout.ts PORTAL on the server). */
+  const PORTAL = { BUYER: '/buyer', WORKER: '/worker', ADMIN: '/admin' };
 
   /** After signing in without leaving the page: the top bar shows the person, as the server renders it. */
   function showSignedIn(user) {
@@ -273,7 +274,7 @@
     const out = h('button', { type: 'button', class: 'link', id: 'sign-out', name: 'sign-out' }, 'Sign out');
     wireSignOut(out);
     const parts = [];
-    if (PORTALS[user.role]) parts.push(h('a', { href: PORTALS[user.role] }, 'Portal'));
+    if (PORTAL[user.role]) parts.push(h('a', { href: PORTAL[user.role] }, 'Portal'));
     parts.push(h('span', { class: 'who', title: `Signed in as ${String(user.role).toLowerCase()}` }, user.name), out);
     link.replaceWith(...parts);
   }
@@ -283,5 +284,5 @@
     if (out) wireSignOut(out);
   });
 
-  globalThis.Valence = { api, ApiError, h, $, showError, showNote, when, day, badge, setBadge, every, copyText, busy, confirmClick, formValue, showSignedIn, setCsrf: (t) => (csrf = t), LABELS };
+  globalThis.Valence = { api, ApiError, h, $, showError, showNote, when, day, badge, setBadge, every, copyText, busy, confirmClick, formValue, showSignedIn, PORTAL, setCsrf: (t) => (csrf = t), LABELS };
 })();

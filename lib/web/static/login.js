@@ -2,8 +2,7 @@
 'use strict';
 
 (function () {
-  const { api, $, showError, showNote, copyText, busy, formValue, showSignedIn } = globalThis.Valence;
-  const PORTAL = { BUYER: '/buyer', WORKER: '/worker', ADMIN: '/admin' };
+  const { api, $, showError, showNote, copyText, busy, formValue, showSignedIn, PORTAL } = globalThis.Valence;
 
   /** Where to go after signing in: ?next= when it is a page of this site meant for this role. */
   function destination(role) {
