@@ -1,4 +1,4 @@
--- Valence schema, version 2 (the whole current schema: a new database gets this file, an older one
+-- Valence schema, version 3 (the whole current schema: a new database gets this file, an older one
 -- the numbered steps in lib/storage/migrations.ts). Times are ISO-8601 UTC text (lexically ordered); ids are 8 characters of creation time then 96 random bits, URL-safe (lib/domain/util.ts newId).
 -- Applied by lib/storage/migrations.ts; later changes go there as numbered steps.
 
@@ -68,6 +68,19 @@ CREATE TABLE match_offers (
 -- Without status in these two indexes, a decision or a review does not rewrite index pages.
 CREATE INDEX offers_worker ON match_offers (worker_user_id);
 CREATE INDEX offers_pending_expiry ON match_offers (expires_at) WHERE status = 'PENDING';
+
+-- A match's offers between the COMMIT that makes them durable and their rows in match_offers: the
+-- pending_offer frames go out once this row is committed, and the hub writes it into match_offers right
+-- after the sends, in the same turn (lib/domain/batches.ts). A row left by a crash is written at start.
+CREATE TABLE offer_batches (
+  id           INTEGER PRIMARY KEY,
+  task_id      TEXT NOT NULL REFERENCES tasks(id),
+  offers       TEXT NOT NULL,                  -- JSON [[offerId, workerUserId], …]
+  message_head TEXT NOT NULL,                  -- each offer's message is head || offer id || tail
+  message_tail TEXT NOT NULL,
+  created_at   TEXT NOT NULL,
+  expires_at   TEXT NOT NULL
+);
 
 CREATE TABLE assignments (
   id             TEXT PRIMARY KEY,

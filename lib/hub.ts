@@ -77,6 +77,9 @@ export async function startHub(overrides: Partial<HubConfig> = {}, env?: Record<
   const db = openDatabase(cfg.dbPath, { synchronous: cfg.synchronous, group: true });
   const ctx: Ctx = { db, cfg, notifier: nobody, log };
   const domain = createDomain(ctx);
+  // Offers a match had pushed before the hub stopped, not yet written into match_offers (domain/batches.ts).
+  const recovered = domain.batches.trySettle();
+  if (recovered) log.info('offers of an interrupted match written', { batches: recovered });
   const setup = { token: domain.accounts.hasAdmin() ? null : randomToken(24) };
   const started = Date.now();
   const gateway = createGateway(ctx, domain, internals);

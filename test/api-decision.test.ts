@@ -797,18 +797,27 @@ describe('an offer past its expiry that the sweep has not marked yet (SPEC §4.2
 });
 
 describe('decisions queued in one turn (offers.queueDecision)', () => {
-  test('a match pushes its offers only once they are committed; a lost group pushes nothing', async () => {
+  test('a match pushes its offers only once they are committed; a hub stopped at the push keeps them; a lost group pushes nothing', async () => {
     const dir = tempDir('valence-match-push-');
     const file = path.join(dir, 'valence.db');
     const db = openDatabase(file, { group: true });
     const other = openDatabase(file, { migrate: false }); // sees only what is committed
-    // Every push records whether its offer was committed at that moment.
-    const pushes: { userId: string; offerId: string; committed: boolean }[] = [];
+    const snapshot = path.join(dir, 'at-the-push.db');
+    const committedOffers = (id: string) => other.prepare(`SELECT 1 FROM match_offers WHERE id = ?`).get(id) !== undefined;
+    const committedBatch = (id: string) =>
+      other.prepare(`SELECT 1 FROM offer_batches b, json_each(b.offers) WHERE value ->> 0 = ?`).get(id) !== undefined;
+    // Every push records where its offer was committed at that moment; the first one also copies the
+    // database as a crash right then would leave it (the file and its WAL; nothing writes during a push).
+    const pushes: { userId: string; offerId: string; committed: string }[] = [];
     const notifier = {
       isConnected: () => true,
       push: (userId: string, frame: Record<string, unknown> | string) => {
         const offerId = JSON.parse(typeof frame === 'string' ? frame : JSON.stringify(frame)).offerId as string;
-        pushes.push({ userId, offerId, committed: !!other.prepare(`SELECT 1 FROM match_offers WHERE id = ?`).get(offerId) });
+        pushes.push({ userId, offerId, committed: committedOffers(offerId) ? 'offer' : committedBatch(offerId) ? 'batch' : 'no' });
+        if (!fs.existsSync(snapshot)) {
+          fs.copyFileSync(file, snapshot);
+          fs.copyFileSync(`${file}-wal`, `${snapshot}-wal`);
+        }
         return true;
       },
       disconnect: () => {},
@@ -819,31 +828,91 @@ describe('decisions queued in one turn (offers.queueDecision)', () => {
       const buyer = d.accounts.authenticateBearer(`Bearer ${(await d.accounts.registerBuyer({ name: 'Push buyer', email: `${uniq('b')}@example.test`, password: PASSWORD })).apiKey}`);
       const agents = [1, 2, 3].map((i) => d.accounts.registerAgent({ name: `Push agent ${i}`, category }).userId);
       const task = d.tasks.createTask(buyer, { title: 'Pushed after the COMMIT', description: 'Three agents.', category, publish: true }).task;
-      const { offers } = d.tasks.matchTask(buyer, task.id, { limit: 3 });
+      const matched = d.tasks.matchTask(buyer, task.id, { limit: 3 });
       assert.equal(pushes.length, 0, 'nothing is pushed while the offers are not committed');
-      await db.durable();
+      const { offers } = await matched;
       assert.deepEqual(
         pushes.map((x) => [x.userId, x.offerId, x.committed]).sort(),
-        offers.map((o) => [o.workerUserId, o.offerId, true]).sort(),
-        'one push per offer, each made after its row was committed',
+        offers.map((o) => [o.workerUserId, o.offerId, 'batch']).sort(),
+        'one push per offer, each made once its batch was committed',
       );
       assert.deepEqual(new Set(offers.map((o) => o.workerUserId)), new Set(agents));
       assert.ok(offers.every((o) => o.delivered === true), 'the answer says what the pushes did');
+      // Right after the sends the batch became the offers' rows, committed before the answer.
+      assert.ok(offers.every((o) => committedOffers(o.offerId)), 'the offers are written after the sends');
+      assert.equal(other.prepare(`SELECT COUNT(*) AS n FROM offer_batches`).get()!.n, 0, 'and their batch is gone');
+
+      // A hub stopped at the first push: the next start writes the batch, and each pushed offer can be taken.
+      const restarted = openDatabase(snapshot, { group: true });
+      try {
+        const r = createDomain({ db: restarted, cfg: loadConfig({}, {}), notifier: nobody, log: createLogger('silent') });
+        assert.equal(restarted.prepare(`SELECT COUNT(*) AS n FROM match_offers WHERE task_id = ?`).get(task.id)!.n, 0, 'the copy was taken before the rows were written');
+        assert.equal(r.batches.settle(), 1, 'the start writes the batch left behind');
+        await restarted.durable();
+        const rows = restarted.prepare(`SELECT id, worker_user_id, status, message, expires_at FROM match_offers WHERE task_id = ? ORDER BY id`).all(task.id);
+        assert.deepEqual(rows.map((o) => [o.id, o.worker_user_id, o.status]), offers.map((o) => [o.offerId, o.workerUserId, 'PENDING']).sort());
+        assert.ok(rows.every((o) => o.message.includes(`accept offer ${o.id} before ${o.expires_at}`)), rows[0]?.message);
+        const agent = { userId: offers[0].workerUserId, role: 'AGENT' as const, name: 'Push agent', via: 'key' as const };
+        assert.deepEqual(r.offers.decide(agent, offers[0].offerId, { accept: true }).accept, true, 'a pushed offer is accepted after the restart');
+        await restarted.durable();
+        assert.equal(restarted.prepare(`SELECT COUNT(*) AS n FROM offer_batches`).get()!.n, 0);
+      } finally {
+        restarted.close();
+      }
 
       // The COMMIT never comes (the group is lost): no agent hears of an offer that does not exist.
       pushes.length = 0;
       const lostTask = d.tasks.createTask(buyer, { title: 'Lost with its group', description: 'Three agents.', category, publish: true }).task;
       await db.durable();
       const lost = d.tasks.matchTask(buyer, lostTask.id, { limit: 3 });
-      assert.equal(lost.offers.length, 3);
       db.beforeCommit(() => {
         throw new Error('disk says no');
       });
-      await assert.rejects(db.durable()!, /disk says no/);
+      await assert.rejects(lost, /disk says no/, 'the match is answered with the COMMIT\'s error');
       assert.deepEqual(pushes, []);
       assert.equal(other.prepare(`SELECT COUNT(*) AS n FROM match_offers WHERE task_id = ?`).get(lostTask.id)!.n, 0);
+      assert.equal(other.prepare(`SELECT COUNT(*) AS n FROM offer_batches`).get()!.n, 0);
     } finally {
       other.close();
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('an offer whose batch was not written when its group failed is written by the next read or decision', async () => {
+    const dir = tempDir('valence-batch-retry-');
+    const db = openDatabase(path.join(dir, 'valence.db'), { group: true });
+    let failNext = true;
+    const notifier = {
+      isConnected: () => true,
+      push: () => {
+        // The first match's rows are written in a group that is then lost.
+        if (failNext) {
+          failNext = false;
+          db.beforeCommit(() => {
+            throw new Error('disk says no');
+          });
+        }
+        return true;
+      },
+      disconnect: () => {},
+    };
+    try {
+      const d = createDomain({ db, cfg: loadConfig({}, {}), notifier, log: createLogger('silent') });
+      const category = uniq('retry');
+      const buyer = d.accounts.authenticateBearer(`Bearer ${(await d.accounts.registerBuyer({ name: 'Retry buyer', email: `${uniq('b')}@example.test`, password: PASSWORD })).apiKey}`);
+      const agent = d.accounts.registerAgent({ name: 'Retry agent', category });
+      const task = d.tasks.createTask(buyer, { title: 'Written again', description: 'One agent.', category, publish: true }).task;
+      const { offers } = await d.tasks.matchTask(buyer, task.id, {}); // answered: its rows' group failed, the batch stands
+      assert.equal(db.prepare(`SELECT COUNT(*) AS n FROM match_offers WHERE task_id = ?`).get(task.id)!.n, 0, 'the rows went with the group');
+      assert.equal(db.prepare(`SELECT COUNT(*) AS n FROM offer_batches`).get()!.n, 1, 'the batch did not');
+      const principal = { userId: agent.userId, role: 'AGENT' as const, name: 'Retry agent', via: 'key' as const, agentId: agent.agentId };
+      assert.deepEqual(d.offers.listOffers(principal, {}).offers.map((o: { id: string; status: string }) => [o.id, o.status]), [[offers[0].offerId, 'PENDING']]);
+      const won = await d.offers.queueDecision(principal, offers[0].offerId, { accept: true });
+      assert.equal(won.accept, true);
+      assert.equal(db.prepare(`SELECT COUNT(*) AS n FROM offer_batches`).get()!.n, 0);
+      assert.equal(db.prepare(`SELECT status FROM tasks WHERE id = ?`).get(task.id)!.status, 'ASSIGNED');
+    } finally {
       db.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -861,8 +930,7 @@ describe('decisions queued in one turn (offers.queueDecision)', () => {
       const buyer = d.accounts.authenticateBearer(`Bearer ${buyerKey}`);
       const agents = [1, 2, 3].map((i) => d.accounts.authenticateBearer(`Bearer ${d.accounts.registerAgent({ name: `Queue agent ${i}`, category }).apiKey}`));
       const task = d.tasks.createTask(buyer, { title: 'Sort the queue', description: 'Three agents, one task.', category, publish: true }).task;
-      const offers = d.tasks.matchTask(buyer, task.id, { limit: 3 }).offers;
-      await db.durable();
+      const { offers } = await d.tasks.matchTask(buyer, task.id, { limit: 3 });
       const offerOf = (p: { userId: string }) => offers.find((o) => o.workerUserId === p.userId)!.offerId;
       const committed = () => other.prepare(`SELECT status FROM tasks WHERE id = ?`).get(task.id)!.status;
 
@@ -886,8 +954,7 @@ describe('decisions queued in one turn (offers.queueDecision)', () => {
 
       // An accept whose group is lost before its COMMIT is refused with that error, and nothing of it is kept.
       const again = d.tasks.createTask(buyer, { title: 'Lost with its group', description: 'One agent.', category, publish: true }).task;
-      const [offer] = d.tasks.matchTask(buyer, again.id, { limit: 1 }).offers;
-      await db.durable();
+      const [offer] = (await d.tasks.matchTask(buyer, again.id, { limit: 1 })).offers;
       const lost = d.offers.queueDecision(agents.find((a) => a.userId === offer.workerUserId)!, offer.offerId, { accept: true });
       db.beforeCommit(() => {
         throw new Error('disk says no');

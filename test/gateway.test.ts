@@ -232,11 +232,13 @@ describe('requests over the socket', () => {
     // the match's group commit.
     const until = performance.now() + 20;
     while (performance.now() < until) { /* the frame travels over loopback meanwhile */ }
-    let offers: { offerId: string }[] = [];
-    setImmediate(() => (offers = hub.domain.tasks.matchTask(buyerPrincipal, task.id, {}).offers));
+    const matched = new Promise<{ offers: { offerId: string }[] }>((resolve, reject) =>
+      setImmediate(() => hub.domain.tasks.matchTask(buyerPrincipal, task.id, {}).then(resolve, reject))
+    );
     await s.nextType('auth_ok');
     s.send({ type: 'ping', requestId: 'after' });
     await s.next((f) => f.type === 'pong' && f.requestId === 'after');
+    const { offers } = await matched;
     assert.equal(offers.length, 1);
     assert.deepEqual(s.frames.filter((f) => f.type === 'pending_offer').map((f) => f.offerId), [offers[0].offerId]);
     assert.deepEqual(s.frames.map((f) => [f.type, f.requestId ?? f.code ?? null]), [

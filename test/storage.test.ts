@@ -56,7 +56,16 @@ test('a database the hub creates, its WAL files, its folders and its backups are
   assert.equal(mode(shared), '640', 'a file made by its owner keeps the mode chosen');
 });
 
-test('a version 1 database is migrated step by step, keeping its rows', () => {
+/** Every table with its columns (name, type, not null, primary key) and every index with its columns. */
+function shape(db: ReturnType<typeof openDatabase>): string[] {
+  const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all().map((r) => r.name as string);
+  return [
+    ...tables.map((t) => `${t}(${db.prepare(`SELECT name, type, "notnull", pk FROM pragma_table_info(?)`).all(t).map((c) => `${c.name} ${c.type} ${c.notnull} ${c.pk}`).join(', ')})`),
+    ...Object.entries(indexes(db)).map(([name, sql]) => `${name}: ${sql}`).sort(),
+  ];
+}
+
+test('a version 1 database is migrated step by step, keeping its rows, to the schema a new database gets', () => {
   const file = path.join(dir, 'v1.db');
   const db = openDatabase(file);
   // Put the database back the way version 1 left it.
@@ -64,6 +73,7 @@ test('a version 1 database is migrated step by step, keeping its rows', () => {
     DROP INDEX offers_worker; CREATE INDEX offers_worker ON match_offers (worker_user_id, status);
     DROP INDEX assignments_worker; CREATE INDEX assignments_worker ON assignments (worker_user_id, status);
     CREATE INDEX events_task ON events (task_id);
+    DROP TABLE offer_batches;
     INSERT INTO users (id, role, name, created_at) VALUES ('u1', 'BUYER', 'Kept', '2026-01-01T00:00:00.000Z');
     PRAGMA user_version = 1;
   `);
@@ -75,6 +85,10 @@ test('a version 1 database is migrated step by step, keeping its rows', () => {
   assert.match(ix.assignments_worker, /\(worker_user_id\)$/);
   assert.equal(ix.events_task, undefined);
   assert.deepEqual(again.prepare(`SELECT name FROM users`).all().map((r) => r.name), ['Kept']);
+  const fresh = openDatabase(path.join(dir, 'fresh.db'));
+  assert.deepEqual(shape(again), shape(fresh), 'the steps end where schema.sql starts');
+  assert.ok(shape(fresh).some((t) => t.startsWith('offer_batches(')), 'version 3 holds offer_batches');
+  fresh.close();
   again.close();
 });
 

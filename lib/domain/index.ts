@@ -4,6 +4,7 @@ import { accounts } from './accounts.ts';
 import { tasks } from './tasks.ts';
 import { offers } from './offers.ts';
 import { assignments } from './assignments.ts';
+import { offerBatches } from './batches.ts';
 import { nowIso } from './util.ts';
 
 export function createDomain(ctx: Ctx) {
@@ -11,10 +12,12 @@ export function createDomain(ctx: Ctx) {
   const logEvent = (actor: string | null, taskId: string | null, kind: string, data?: unknown) => {
     insertEvent.run(nowIso(), actor, taskId, kind, data === undefined ? null : JSON.stringify(data));
   };
+  const batches = offerBatches(ctx);
   return {
     accounts: accounts(ctx),
-    tasks: tasks(ctx, logEvent),
-    offers: offers(ctx, logEvent),
+    batches,
+    tasks: tasks(ctx, batches, logEvent),
+    offers: offers(ctx, batches, logEvent),
     assignments: assignments(ctx, logEvent),
   };
 }

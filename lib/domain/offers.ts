@@ -5,6 +5,7 @@ import { AppError, badRequest, conflict, forbidden, notFound } from '../errors.t
 import { type Ctx, lazySchemas, parseInput, type Principal } from './context.ts';
 import { newId, nowIso } from './util.ts';
 import { workerOfferView } from './views.ts';
+import type { OfferBatches } from './batches.ts';
 
 const OFFER_STATUSES = ['PENDING', 'ACCEPTED', 'DECLINED', 'EXPIRED', 'WITHDRAWN'] as const;
 
@@ -25,7 +26,7 @@ type OfferRow = [
 
 export type DecisionResult = { ok: true; accept: true; assignmentId: string } | { ok: true; accept: false };
 
-export function offers(ctx: Ctx, logEvent: (actor: string | null, taskId: string | null, kind: string, data?: unknown) => void) {
+export function offers(ctx: Ctx, batches: OfferBatches, logEvent: (actor: string | null, taskId: string | null, kind: string, data?: unknown) => void) {
   const { db } = ctx;
   const q = {
     // Everything the decision needs in one read: the offer, its task, the task's assignment if any,
@@ -119,6 +120,14 @@ export function offers(ctx: Ctx, logEvent: (actor: string | null, taskId: string
   function runQueued() {
     const batch = queued;
     queued = [];
+    // An offer still in its match's batch is written first (see batches.ts); if that fails, the
+    // group is lost with the error, and each decision of the turn gets it.
+    try {
+      batches.settle();
+    } catch (err) {
+      for (const it of batch) it.reject(err);
+      return;
+    }
     for (const it of batch) {
       let res: DecisionResult;
       try {
@@ -174,6 +183,7 @@ export function offers(ctx: Ctx, logEvent: (actor: string | null, taskId: string
       // ?status= is read in any case (pending, Pending): a query string is typed by hand.
       const q0 = (input ?? {}) as Record<string, unknown>;
       const v = parseInput(schemas.listOffers, typeof q0.status === 'string' ? { ...q0, status: q0.status.toUpperCase() } : q0, 'query string');
+      batches.trySettle();
       const now = nowIso();
       const rows = v.status === 'PENDING' ? q.pendingForWorker.all(p.userId, now) : q.listForWorker.all(p.userId);
       const list = rows.map((o) => workerOfferView(o, now));
@@ -181,10 +191,12 @@ export function offers(ctx: Ctx, logEvent: (actor: string | null, taskId: string
     },
     /** Rows for the pending_offer replay right after a socket authenticates. */
     pendingFor(userId: string) {
+      batches.trySettle();
       return q.pendingForWorker.all(userId, nowIso());
     },
     /** Marks every pending offer past its expiry EXPIRED; returns how many. */
     sweepExpired(): number {
+      batches.settle();
       return Number(q.sweep.run(nowIso()).changes);
     },
   };

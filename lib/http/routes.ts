@@ -181,7 +181,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
       doc: { summary: 'Cancel; pending offers are withdrawn and their holders told', auth: 'buyer' },
     },
     {
-      method: 'POST', pattern: '/api/buyer/tasks/:taskId/match', handler: buyer(async (c) => ok(tasks.matchTask(me(c), c.params.taskId, await c.body()))),
+      method: 'POST', pattern: '/api/buyer/tasks/:taskId/match', handler: buyer(async (c) => ok(await tasks.matchTask(me(c), c.params.taskId, await c.body()))),
       doc: { summary: 'Offer the task to eligible workers, pushed live to connected agents', auth: 'buyer', body: () => T.match },
     },
     {

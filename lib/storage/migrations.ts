@@ -22,6 +22,22 @@ export const MIGRATIONS: { version: number; up: (db: Database) => void }[] = [
         DROP INDEX events_task;
       `),
   },
+  {
+    // A match's offers committed as one row before their frames are pushed (lib/domain/batches.ts).
+    version: 3,
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE offer_batches (
+          id           INTEGER PRIMARY KEY,
+          task_id      TEXT NOT NULL REFERENCES tasks(id),
+          offers       TEXT NOT NULL,
+          message_head TEXT NOT NULL,
+          message_tail TEXT NOT NULL,
+          created_at   TEXT NOT NULL,
+          expires_at   TEXT NOT NULL
+        );
+      `),
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
