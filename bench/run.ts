@@ -6,6 +6,7 @@
 //   BENCH_OFFERS    distinct offers seeded per decision run (default: 25 000 per second of run)
 //   BENCH_ONLY      comma list of phases to run: baseline,naive,http,ws,fanout,memory,startup,full
 //   BENCH_HUB       the bundled hub to run (default dist/server.cjs)
+//   BENCH_HUB_FLAGS Node flags for the hub's process, space-separated (for experiments: --max-semi-space-size=32)
 //   BENCH_JSON      also write the results to this file
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -116,7 +117,8 @@ async function start(args: string[], env: Record<string, string | undefined>, na
 // DIR/NAME.cpuprofile for the main thread, DIR/NAME-thread-N.cpuprofile for a worker thread (the
 // checkpoints). Each hub writes into a directory of its own, named after it at the end of the run.
 const PROFILE = process.env.BENCH_PROFILE ? path.resolve(process.env.BENCH_PROFILE) : '';
-const hubArgs = (name: string) => (PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(PROFILE, name)}`, HUB] : [HUB]);
+const HUB_FLAGS = (process.env.BENCH_HUB_FLAGS ?? '').split(' ').filter(Boolean);
+const hubArgs = (name: string) => [...HUB_FLAGS, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(PROFILE, name)}`] : []), HUB];
 
 /** Node names profiles CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile; thread 0 is the main thread. */
 function nameProfiles() {
