@@ -247,3 +247,58 @@ test('SIGTERM during a stream of decisions over /agent-ws: every committed decis
     await hub.exited;
   }
 });
+
+test('a hub killed (SIGKILL) as the first pending_offer of a match arrives: after a restart every offer an agent received exists and can be taken', async () => {
+  const env = { VALENCE_DB: path.join(dir(), 'valence.db'), VALENCE_REGISTER_LIMIT: '0' };
+  let hub = await spawnServer(env);
+  const category = 'crash-at-the-push';
+  const agents: { key: string; userId: string }[] = [];
+  for (let i = 0; i < 100; i++) {
+    const r = await request(hub.url, 'POST', '/api/agents/register', { body: { name: `Crash agent ${i}`, category } });
+    assert.equal(r.status, 201, r.text);
+    agents.push({ key: r.body.apiKey, userId: r.body.userId });
+  }
+  const buyer = await request(hub.url, 'POST', '/api/buyers/register', { body: { name: 'Crash buyer', email: 'crash@example.test', password: 'long enough' } });
+  assert.equal(buyer.status, 201, buyer.text);
+  const task = await request(hub.url, 'POST', '/api/buyer/tasks', { key: buyer.body.apiKey, body: { title: 'Killed at the push', description: 'One hundred agents.', category, publish: true } });
+  assert.equal(task.status, 201, task.text);
+  const sockets = await Promise.all(agents.map((a) => connectAgent(hub.gatewayUrl, a.key)));
+  // The first frame to arrive kills the hub: the others are wherever the hub was when it died.
+  const received = new Map<string, string>(); // agent userId → the offer id its frame named
+  sockets.forEach((s, i) =>
+    s.ws.on('message', (data) => {
+      const f = JSON.parse(String(data));
+      if (f.type !== 'pending_offer') return;
+      if (received.size === 0) hub.proc.kill('SIGKILL');
+      received.set(agents[i].userId, f.offerId);
+    })
+  );
+  const matched = await request(hub.url, 'POST', `/api/buyer/tasks/${task.body.task.id}/match`, { key: buyer.body.apiKey, body: { limit: 100 } }).catch((err: Error) => err);
+  await Promise.all(sockets.map((s) => s.closed));
+  assert.equal((await hub.exited).signal, 'SIGKILL');
+  assert.ok(received.size >= 1, 'the first frame arrived');
+  if (!(matched instanceof Error)) assert.equal(matched.status, 200, matched.text); // answered before the kill landed
+
+  hub = await spawnServer(env);
+  try {
+    const view = await request(hub.url, 'GET', `/api/buyer/tasks/${task.body.task.id}`, { key: buyer.body.apiKey });
+    assert.equal(view.status, 200, view.text);
+    const stored = new Map((view.body.offers as { id: string; workerUserId: string; status: string }[]).map((o) => [o.workerUserId, o]));
+    for (const [userId, offerId] of received) {
+      assert.deepEqual([stored.get(userId)?.id, stored.get(userId)?.status], [offerId, 'PENDING'], `the offer agent ${userId} received is stored`);
+    }
+    // Each agent that heard of an offer finds it again on reconnecting; the first to accept wins.
+    const [firstUser, firstOffer] = [...received][0];
+    const again = await connectAgent(hub.gatewayUrl, agents.find((a) => a.userId === firstUser)!.key);
+    const replayed = await again.next((f) => f.type === 'pending_offer' && f.offerId === firstOffer, 5000, 'the replayed offer');
+    assert.equal(replayed.task.id, task.body.task.id);
+    const ack = await again.request({ type: 'offer_decision', offerId: firstOffer, accept: true });
+    assert.deepEqual([ack.type, ack.ok, ack.accept, typeof ack.assignmentId], ['ack', true, true, 'string'], JSON.stringify(ack));
+    const after = await request(hub.url, 'GET', `/api/buyer/tasks/${task.body.task.id}`, { key: buyer.body.apiKey });
+    assert.deepEqual([after.status, after.body.task.status, after.body.assignment?.id], [200, 'ASSIGNED', ack.assignmentId]);
+    again.close();
+  } finally {
+    hub.proc.kill('SIGTERM');
+    await hub.exited;
+  }
+});
