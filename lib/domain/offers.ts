@@ -120,8 +120,8 @@ export function offers(ctx: Ctx, batches: OfferBatches, logEvent: (actor: string
   function runQueued() {
     const batch = queued;
     queued = [];
-    // An offer still in its match's batch is written first (see batches.ts); if that fails, the
-    // group is lost with the error, and each decision of the turn gets it.
+    // An offer still in its match's batch is written first (see batches.ts); if SQLite refuses that
+    // write (disk full, I/O error), each decision of the turn gets its error.
     try {
       batches.settle();
     } catch (err) {
