@@ -3,6 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { match, openTask, registerAgent, registerBuyer, type ApiResponse, type TestHub, startTestHub, uniq, assertError, assertStateRefusal, issuePaths, waitFor } from './helpers.ts';
+import { connectAgent } from './ws-client.ts';
 
 describe('tasks', () => {
   let hub: TestHub;
@@ -396,6 +397,47 @@ describe('tasks', () => {
       assert.equal(rev.status, 200, rev.text);
       const later = await match(hub, buyer.apiKey, second.id);
       assert.deepEqual(later.map((o) => o.workerUserId), [busy.userId]);
+    });
+
+    test('the order: connected now first, then fewest open assignments, then least recently offered, then oldest registration', async () => {
+      const category = uniq('order');
+      const names = ['A', 'B', 'C', 'D'];
+      const agents: Record<string, { userId: string; apiKey: string }> = {};
+      for (const name of names) {
+        const before = Date.now();
+        agents[name] = await registerAgent(hub, { category, name: `${category} ${name}` });
+        await waitFor('the next millisecond (registrations at distinct times)', () => Date.now() > before || undefined);
+      }
+      const nameOf = (userId: string) => names.find((n) => agents[n].userId === userId);
+      const offered: Record<string, string> = {}; // task → offer id, per agent
+      const next = async (limit: number) => {
+        const task = await openTask(hub, buyer.apiKey, { category });
+        const made = await match(hub, buyer.apiKey, task.id, limit);
+        for (const o of made) offered[`${task.id} ${nameOf(o.workerUserId)}`] = o.offerId;
+        const before = Date.now();
+        await waitFor('the next millisecond (offers at distinct times)', () => Date.now() > before || undefined);
+        return { task, names: made.map((o) => nameOf(o.workerUserId)) };
+      };
+      // Never offered anything: oldest registration first, one at a time.
+      const first = [];
+      for (let i = 0; i < 4; i++) first.push((await next(1)).names[0]);
+      assert.deepEqual(first, ['A', 'B', 'C', 'D']);
+      // Each offered once: the least recently offered first.
+      const b = await next(1);
+      assert.deepEqual(b.names, ['A']);
+      // D was offered after C and B, but is connected now.
+      const d = await connectAgent(hub.gatewayUrl!, agents.D.apiKey);
+      assert.deepEqual((await next(1)).names, ['D']);
+      d.close();
+      await waitFor('D no longer connected', () => !hub.gateway.notifier.isConnected(agents.D.userId) || undefined);
+      // B takes a task (one open assignment): C, the least recently offered of the others, comes before it.
+      const mine = Object.entries(offered).find(([k]) => k.endsWith(' B'))!;
+      const acc = await hub.api('POST', `/api/agent/v1/offers/${mine[1]}/decision`, { key: agents.B.apiKey, body: { accept: true } });
+      assert.equal(acc.status, 200, acc.text);
+      assert.deepEqual((await next(1)).names, ['C']);
+      // All four at once, in the whole order: no open assignment and least recently offered (A, then D,
+      // then C), then B with its open assignment.
+      assert.deepEqual((await next(4)).names, ['A', 'D', 'C', 'B']);
     });
 
     test('maxConcurrent 0 means no limit', async () => {

@@ -64,17 +64,21 @@ export function tasks(ctx: Ctx, batches: OfferBatches, logEvent: (actor: string 
     deliverableHistory: db.prepare(
       `SELECT revision, content_text, submitted_at, feedback FROM deliverable_history WHERE deliverable_id = ? ORDER BY revision`,
     ),
-    // Rows as arrays [user id, created_at, last_offered_at, max_concurrent, open_count]: a match reads
-    // one row per eligible worker, and row objects cost a third of the query (6.0 -> 4.4 ms for 1000).
-    candidates: db.prepareArrays<[string, string, string | null, number, number]>(
-      `SELECT u.id, u.created_at, u.last_offered_at, COALESCE(ap.max_concurrent, 0),
-              (SELECT COUNT(*) FROM assignments a JOIN tasks t ON t.id = a.task_id
-                WHERE a.worker_user_id = u.id AND a.status != 'ACCEPTED' AND t.status != 'CANCELLED')
-         FROM users u LEFT JOIN agent_profiles ap ON ap.user_id = u.id
-        WHERE u.disabled = 0 AND u.id != ?
-          AND ((u.role = 'AGENT' AND ap.revoked_at IS NULL) OR (u.role = 'WORKER' AND u.available = 1))
-          AND (? IS NULL OR lower(CASE WHEN ap.id IS NULL THEN u.category ELSE ap.category END) = lower(?))
-          AND NOT EXISTS (SELECT 1 FROM match_offers o WHERE o.task_id = ? AND o.worker_user_id = u.id)`,
+    // Every eligible worker not offered the task yet, as one JSON text of arrays [user id, created_at,
+    // last_offered_at, max_concurrent, open_count]. A match reads one row per worker, and making 1000
+    // rows' values in the driver cost more than the query itself: as one text, parsed once, the query
+    // takes 2.5 ms for 1000 workers in process, against 4.2 ms as arrays of values and 6.0 as objects.
+    // NOT IN reads the task's offers once (0.4 ms less than a NOT EXISTS per worker).
+    candidates: db.prepareArrays<[string]>(
+      `SELECT json_group_array(json_array(id, created_at, last_offered_at, max_concurrent, open_count)) FROM (
+         SELECT u.id, u.created_at, u.last_offered_at, COALESCE(ap.max_concurrent, 0) AS max_concurrent,
+                (SELECT COUNT(*) FROM assignments a JOIN tasks t ON t.id = a.task_id
+                  WHERE a.worker_user_id = u.id AND a.status != 'ACCEPTED' AND t.status != 'CANCELLED') AS open_count
+           FROM users u LEFT JOIN agent_profiles ap ON ap.user_id = u.id
+          WHERE u.disabled = 0 AND u.id != ?
+            AND ((u.role = 'AGENT' AND ap.revoked_at IS NULL) OR (u.role = 'WORKER' AND u.available = 1))
+            AND (? IS NULL OR lower(CASE WHEN ap.id IS NULL THEN u.category ELSE ap.category END) = lower(?))
+            AND u.id NOT IN (SELECT worker_user_id FROM match_offers WHERE task_id = ?))`,
     ),
   };
 
@@ -187,8 +191,8 @@ export function tasks(ctx: Ctx, batches: OfferBatches, logEvent: (actor: string 
         const { notifier } = ctx;
         // ISO times compare as plain strings: no locale-aware comparison (ICU) in a sort of 1000.
         const cmp = (x: string | null, y: string | null) => ((x ?? '') < (y ?? '') ? -1 : (x ?? '') > (y ?? '') ? 1 : 0);
-        const ranked = q.candidates
-          .all(p.userId, t.category ?? null, t.category ?? null, id)
+        const candidates = JSON.parse(q.candidates.get(p.userId, t.category ?? null, t.category ?? null, id)![0]) as [string, string, string | null, number, number][];
+        const ranked = candidates
           .filter(([, , , maxConcurrent, openCount]) => maxConcurrent === 0 || openCount < maxConcurrent)
           .map(([userId, createdAt, lastOfferedAt, , openCount]) => ({
             user_id: userId, created_at: createdAt, last_offered_at: lastOfferedAt, open_count: openCount, connected: notifier.isConnected(userId) ? 0 : 1,
