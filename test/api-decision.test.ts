@@ -11,6 +11,7 @@ import { createDomain } from '../lib/domain/index.ts';
 import { nobody } from '../lib/domain/context.ts';
 import { loadConfig } from '../lib/config.ts';
 import { createLogger } from '../lib/log.ts';
+import { createMetrics } from '../lib/http/metrics.ts';
 
 type Agent = Awaited<ReturnType<typeof registerAgent>>;
 
@@ -725,10 +726,8 @@ test('a decision while another program holds the database lock past busy_timeout
     assertError(locked, 503, 'database_busy');
     assert.equal(locked.headers.get('retry-after'), '1');
     // A read is answered meanwhile, though it is an agent's first request this minute (whose last-seen
-    // time would be written): that bookkeeping gives way. (busy_timeout 0 only to skip the 5 s wait.)
-    local.db.exec('PRAGMA busy_timeout = 0');
+    // time would be written): that bookkeeping gives way at once (db.noWait), without waiting 5 s.
     const me = await local.api('GET', '/api/agent/v1/me', { key: reader.apiKey });
-    local.db.exec('PRAGMA busy_timeout = 5000');
     assert.deepEqual([me.status, me.body.agentId], [200, reader.agentId]);
     other.exec('ROLLBACK');
     const retried = await local.api('POST', `/api/agent/v1/offers/${offer.offerId}/decision`, { key: agent.apiKey, body: { accept: true } });
@@ -913,6 +912,64 @@ describe('decisions queued in one turn (offers.queueDecision)', () => {
       assert.equal(db.prepare(`SELECT COUNT(*) AS n FROM offer_batches`).get()!.n, 0);
       assert.equal(db.prepare(`SELECT status FROM tasks WHERE id = ?`).get(task.id)!.status, 'ASSIGNED');
     } finally {
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a match whose rows cannot be written after its sends (another program took the write lock): answered, its offer in every read, written by the next decision", async () => {
+    const dir = tempDir('valence-batch-locked-');
+    const file = path.join(dir, 'valence.db');
+    const db = openDatabase(file, { group: true });
+    const other = openDatabase(file, { migrate: false }); // the other program
+    // It takes the write lock the moment the first frame goes out, between the batch's COMMIT and the rows' write.
+    const notifier = {
+      isConnected: () => true,
+      push: () => {
+        if (!other.prepare('SELECT 1 FROM offer_batches').get()) throw new Error('pushed before the batch was committed');
+        if (!locked) {
+          locked = true;
+          other.exec('BEGIN IMMEDIATE');
+        }
+        return true;
+      },
+      disconnect: () => {},
+    };
+    let locked = false;
+    const lines: string[] = [];
+    try {
+      const d = createDomain({ db, cfg: loadConfig({}, {}), notifier, log: createLogger('info', (l) => lines.push(l)) });
+      const category = uniq('locked');
+      const buyer = d.accounts.authenticateBearer(`Bearer ${(await d.accounts.registerBuyer({ name: 'Locked buyer', email: `${uniq('b')}@example.test`, password: PASSWORD })).apiKey}`);
+      const agent = d.accounts.registerAgent({ name: 'Locked agent', category });
+      const task = d.tasks.createTask(buyer, { title: 'Rows written later', description: 'One agent.', category, publish: true }).task;
+      const { offers } = await d.tasks.matchTask(buyer, task.id, {});
+      assert.equal(locked, true);
+      assert.deepEqual(offers.map((o) => [o.workerUserId, o.delivered]), [[agent.userId, true]], 'answered with the offer it pushed');
+      assert.ok(lines.some((l) => l.includes('offers of a match not written yet') && l.includes('database is locked')), lines.join(''));
+      assert.equal(other.prepare(`SELECT COUNT(*) AS n FROM match_offers WHERE task_id = ?`).get(task.id)!.n, 0, 'the rows are not written');
+      assert.equal(other.prepare(`SELECT COUNT(*) AS n FROM offer_batches`).get()!.n, 1, 'the batch is');
+
+      // Every read has the offer meanwhile, and none waits for the lock.
+      const principal = d.accounts.authenticateBearer(`Bearer ${agent.apiKey}`);
+      const offerId = offers[0].offerId;
+      assert.deepEqual(d.offers.listOffers(principal, {}).offers.map((o: { id: string; status: string; taskId: string }) => [o.id, o.status, o.taskId]), [[offerId, 'PENDING', task.id]]);
+      assert.deepEqual(d.offers.listOffers(principal, { status: 'pending' }).offers.map((o: { id: string }) => o.id), [offerId]);
+      const replay = d.offers.pendingFor(agent.userId);
+      assert.deepEqual(replay.map((o) => [o.id, o.task_id, o.title]), [[offerId, task.id, 'Rows written later']]);
+      assert.ok(String(replay[0].message).includes(`accept offer ${offerId} before`), replay[0].message);
+      assert.deepEqual(d.tasks.viewTask(buyer, task.id).offers.map((o) => [o.id, o.workerUserId, o.workerName, o.status]), [[offerId, agent.userId, 'Locked agent', 'PENDING']]);
+      assert.match(createMetrics(db, () => ({ agents: 0, sockets: 0 })).render(), /^valence_offers\{status="PENDING"\} 1$/m);
+
+      // The lock goes; the agent's accept writes the batch first and takes the task.
+      other.exec('ROLLBACK');
+      const won = await d.offers.queueDecision(principal, offerId, { accept: true });
+      assert.equal(won.accept, true);
+      assert.equal(other.prepare(`SELECT COUNT(*) AS n FROM offer_batches`).get()!.n, 0);
+      assert.deepEqual({ ...other.prepare(`SELECT id, status FROM match_offers WHERE task_id = ?`).get(task.id) }, { id: offerId, status: 'ACCEPTED' });
+      assert.match(createMetrics(db, () => ({ agents: 0, sockets: 0 })).render(), /^valence_offers\{status="ACCEPTED"\} 1$/m);
+    } finally {
+      other.close();
       db.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }

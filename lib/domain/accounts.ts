@@ -147,10 +147,11 @@ export function accounts(ctx: Ctx) {
       const now = Date.now();
       if ((lastSeenWrite.get(p.agentId) ?? 0) + SEEN_WRITE_MS < now) {
         lastSeenWrite.set(p.agentId, now);
-        // Bookkeeping: a read must not fail because another program holds the write lock (the next
-        // request a minute later writes it).
+        // Bookkeeping: a read must neither fail nor wait because another program holds the write
+        // lock (the next request a minute later writes it).
         try {
-          q.touchAgent.run(new Date(now).toISOString(), p.agentId);
+          const agentId = p.agentId;
+          db.noWait(() => q.touchAgent.run(new Date(now).toISOString(), agentId));
         } catch (err) {
           ctx.log.info('last seen not recorded', { agentId: p.agentId, error: String((err as Error).message ?? err) });
         }

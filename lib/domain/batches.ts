@@ -6,12 +6,14 @@
 // into match_offers right after the sends, in the same turn: an agent is never told of an offer that
 // a crash or a failed COMMIT would take back, and the rows are written while the agents read.
 //
-// Whatever reads or writes offers first calls settle(), which writes every batch still here into
-// match_offers (and deletes it, in the same transaction). Normally there is none: the match's own
-// settle() runs right after its sends. One stays only if the hub stopped in between (a crash: the
-// hub settles at start) or the write's group failed (the next settle() writes it again; the DELETE
-// went with the rows, so the batch is there).
+// A batch can stay unwritten: the hub stopped between the push and the write (it writes the batch at
+// start), another program held the write lock just then (the write does not wait for it: noWait), or
+// the write's group failed. Every write that touches offers (a match, a decision, a cancellation, the
+// expiry sweep) first writes what is left (settle()), and every read of offers adds the offers of an
+// unwritten batch to the rows it read (the forWorker and forTask reads), so nothing is missing from
+// an answer meanwhile and a read never waits for the write lock.
 import type { Ctx } from './context.ts';
+import type { Row } from '../storage/index.ts';
 
 export function offerBatches(ctx: Ctx) {
   const { db } = ctx;
@@ -32,6 +34,29 @@ export function offerBatches(ctx: Ctx) {
     // One statement for every worker offered in the batch (matching ranks by it).
     touch: db.prepare(`UPDATE users SET last_offered_at = ? WHERE id IN (SELECT value ->> 1 FROM json_each(?))`),
     remove: db.prepare(`DELETE FROM offer_batches WHERE id = ?`),
+    // The offers of unwritten batches as the reads of match_offers return them.
+    forWorker: db.prepare(
+      `SELECT j.value ->> 0 AS id, b.task_id, j.value ->> 1 AS worker_user_id, 'PENDING' AS status, NULL AS reason,
+              b.message_head || (j.value ->> 0) || b.message_tail AS message, b.created_at, b.expires_at, NULL AS decided_at,
+              t.title, t.description, t.category, t.deadline
+         FROM offer_batches b JOIN tasks t ON t.id = b.task_id, json_each(b.offers) j
+        WHERE j.value ->> 1 = ?`,
+    ),
+    forTask: db.prepare(
+      `SELECT j.value ->> 0 AS id, b.task_id, j.value ->> 1 AS worker_user_id, 'PENDING' AS status, NULL AS reason,
+              b.message_head || (j.value ->> 0) || b.message_tail AS message, b.created_at, b.expires_at, NULL AS decided_at,
+              u.name AS worker_name
+         FROM offer_batches b, json_each(b.offers) j JOIN users u ON u.id = j.value ->> 1
+        WHERE b.task_id = ?`,
+    ),
+  };
+  /** rows with the unwritten offers added, in the order of (created_at, id), newest first when desc. */
+  const merged = (rows: Row[], extra: Row[], desc: boolean) => {
+    if (!extra.length) return rows;
+    const sign = desc ? -1 : 1;
+    return [...rows, ...extra].sort((a, b) =>
+      sign * (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+    );
   };
 
   const api = {
@@ -53,17 +78,24 @@ export function offerBatches(ctx: Ctx) {
       });
     },
     /**
-     * settle() that logs its failure instead of throwing: for a read, which goes on without the
-     * batch's offers if they cannot be written now (another program holds the write lock), and for the
-     * match's own settle() after its sends. The next settle() writes them.
+     * settle() that neither waits for another program's write lock nor throws: for the match's own
+     * write right after its sends, and at start. What it cannot write now, the next settle() writes.
      */
     trySettle(): number {
       try {
-        return api.settle();
+        return db.noWait(() => api.settle());
       } catch (err) {
         ctx.log.error('offers of a match not written yet', { error: String(err) });
         return 0;
       }
+    },
+    /** A worker's offer rows (match_offers joined to tasks) with the offers of unwritten batches added. */
+    withWorker(rows: Row[], userId: string, desc = false): Row[] {
+      return q.any.get() ? merged(rows, q.forWorker.all(userId), desc) : rows;
+    },
+    /** A task's offer rows (match_offers with worker_name) with the offers of unwritten batches added. */
+    withTask(rows: Row[], taskId: string): Row[] {
+      return q.any.get() ? merged(rows, q.forTask.all(taskId), false) : rows;
     },
   };
   return api;

@@ -143,6 +143,10 @@ export function offers(ctx: Ctx, batches: OfferBatches, logEvent: (actor: string
     }
   }
 
+  /** A worker's live offers, oldest first, with those of a match whose rows are not written yet (batches.ts). */
+  const pendingRows = (userId: string, now: string) =>
+    batches.withWorker(q.pendingForWorker.all(userId, now), userId).filter((o) => o.status === 'PENDING' && o.expires_at > now);
+
   const api = {
     /**
      * decide() for the transports (HTTP, WebSocket): the decisions that arrive in one turn of the event
@@ -183,16 +187,14 @@ export function offers(ctx: Ctx, batches: OfferBatches, logEvent: (actor: string
       // ?status= is read in any case (pending, Pending): a query string is typed by hand.
       const q0 = (input ?? {}) as Record<string, unknown>;
       const v = parseInput(schemas.listOffers, typeof q0.status === 'string' ? { ...q0, status: q0.status.toUpperCase() } : q0, 'query string');
-      batches.trySettle();
       const now = nowIso();
-      const rows = v.status === 'PENDING' ? q.pendingForWorker.all(p.userId, now) : q.listForWorker.all(p.userId);
+      const rows = v.status === 'PENDING' ? pendingRows(p.userId, now) : batches.withWorker(q.listForWorker.all(p.userId), p.userId, true).slice(0, 500);
       const list = rows.map((o) => workerOfferView(o, now));
       return { offers: v.status && v.status !== 'PENDING' ? list.filter((o) => o.status === v.status) : list };
     },
     /** Rows for the pending_offer replay right after a socket authenticates. */
     pendingFor(userId: string) {
-      batches.trySettle();
-      return q.pendingForWorker.all(userId, nowIso());
+      return pendingRows(userId, nowIso());
     },
     /** Marks every pending offer past its expiry EXPIRED; returns how many. */
     sweepExpired(): number {

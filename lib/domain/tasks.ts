@@ -90,10 +90,9 @@ export function tasks(ctx: Ctx, batches: OfferBatches, logEvent: (actor: string 
   }
 
   function view(p: Principal, id: string) {
-    batches.trySettle();
     const t = ownTask(p, id);
     const now = nowIso();
-    const offers = q.offersOfTask.all(id).map((o) => ({
+    const offers = batches.withTask(q.offersOfTask.all(id), id).map((o) => ({
       id: o.id, workerUserId: o.worker_user_id, workerName: o.worker_name, status: offerStatus(o.status, o.expires_at, now),
       reason: o.reason ?? null, createdAt: o.created_at, expiresAt: o.expires_at, decidedAt: o.decided_at ?? null,
     }));

@@ -18,7 +18,13 @@ export function createMetrics(db: Database, connected: () => { agents: number; s
   const index = new Map<string, Map<string, Map<number, (typeof requests)[number]>>>();
   const byStatus = {
     tasks: db.prepare(`SELECT status, COUNT(*) AS n FROM tasks GROUP BY status`),
-    offers: db.prepare(`SELECT status, COUNT(*) AS n FROM match_offers GROUP BY status`),
+    // With the offers of a match whose rows are not written yet (lib/domain/batches.ts): PENDING.
+    offers: db.prepare(
+      `SELECT status, SUM(n) AS n FROM (
+         SELECT status, COUNT(*) AS n FROM match_offers GROUP BY status
+         UNION ALL SELECT 'PENDING', SUM(json_array_length(offers)) FROM offer_batches
+       ) WHERE n IS NOT NULL GROUP BY status`,
+    ),
     assignments: db.prepare(`SELECT status, COUNT(*) AS n FROM assignments GROUP BY status`),
     users: db.prepare(`SELECT role AS status, COUNT(*) AS n FROM users WHERE disabled = 0 GROUP BY role`),
   };

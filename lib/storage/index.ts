@@ -55,6 +55,13 @@ export interface Database {
    * fn never runs. For telling others of a change (a push to an agent) only when the change is kept.
    */
   afterCommit(fn: () => void): void;
+  /**
+   * Runs fn with SQLite's busy timeout at 0 when no transaction is open: a write that would wait for
+   * another program's write lock fails at once with SQLITE_BUSY instead of holding up the whole hub
+   * for the timeout (5 s). For writes that can wait for a later turn (bookkeeping, a match's offer
+   * rows). Inside a transaction the hub holds the lock already, and fn runs as it is.
+   */
+  noWait<T>(fn: () => T): T;
   pragma(name: string): unknown;
   close(): void;
 }
@@ -119,7 +126,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
   const { raw, driver } = openRaw(file);
 
   // busy_timeout first so that every later statement waits instead of failing on a lock.
-  raw.exec('PRAGMA busy_timeout = 5000');
+  raw.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
   raw.exec('PRAGMA journal_mode = WAL');
   raw.exec('PRAGMA foreign_keys = ON');
   // NORMAL in WAL mode: a crash of the process loses nothing; a power cut may lose the last commits.
@@ -298,6 +305,15 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
       if (group || depth > 0) after.push(fn);
       else fn();
     },
+    noWait(fn) {
+      if (group || depth > 0) return fn();
+      raw.exec('PRAGMA busy_timeout = 0');
+      try {
+        return fn();
+      } finally {
+        raw.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      }
+    },
     pragma(name) {
       const row = raw.prepare(`PRAGMA ${name}`).get() as Row | undefined;
       return row ? Object.values(row)[0] : undefined;
@@ -338,6 +354,8 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
 }
 
 const BUSY_COMMITS_PER_SECOND = 100;
+/** How long a write waits for another program's write lock before failing with SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
 
 function walBytes(file: string): number {
   try {
