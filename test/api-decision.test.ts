@@ -878,7 +878,7 @@ describe('decisions queued in one turn (offers.queueDecision)', () => {
     }
   });
 
-  test('an offer whose batch was not written when its group failed is written by the next read or decision', async () => {
+  test('an offer whose batch was not written when its group failed: listed by reads, written by the next decision', async () => {
     const dir = tempDir('valence-batch-retry-');
     const db = openDatabase(path.join(dir, 'valence.db'), { group: true });
     let failNext = true;
