@@ -15,6 +15,10 @@
 import type { Ctx } from './context.ts';
 import type { Row } from '../storage/index.ts';
 
+// A batch's offers (b: offer_batches, j: json_each(b.offers)) as the columns of a match_offers row.
+const OFFER_COLUMNS = `j.value ->> 0 AS id, b.task_id, j.value ->> 1 AS worker_user_id, 'PENDING' AS status, NULL AS reason,
+  b.message_head || (j.value ->> 0) || b.message_tail AS message, b.created_at, b.expires_at, NULL AS decided_at`;
+
 export function offerBatches(ctx: Ctx) {
   const { db } = ctx;
   const q = {
@@ -36,16 +40,12 @@ export function offerBatches(ctx: Ctx) {
     remove: db.prepare(`DELETE FROM offer_batches WHERE id = ?`),
     // The offers of unwritten batches as the reads of match_offers return them.
     forWorker: db.prepare(
-      `SELECT j.value ->> 0 AS id, b.task_id, j.value ->> 1 AS worker_user_id, 'PENDING' AS status, NULL AS reason,
-              b.message_head || (j.value ->> 0) || b.message_tail AS message, b.created_at, b.expires_at, NULL AS decided_at,
-              t.title, t.description, t.category, t.deadline
+      `SELECT ${OFFER_COLUMNS}, t.title, t.description, t.category, t.deadline
          FROM offer_batches b JOIN tasks t ON t.id = b.task_id, json_each(b.offers) j
         WHERE j.value ->> 1 = ?`,
     ),
     forTask: db.prepare(
-      `SELECT j.value ->> 0 AS id, b.task_id, j.value ->> 1 AS worker_user_id, 'PENDING' AS status, NULL AS reason,
-              b.message_head || (j.value ->> 0) || b.message_tail AS message, b.created_at, b.expires_at, NULL AS decided_at,
-              u.name AS worker_name
+      `SELECT ${OFFER_COLUMNS}, u.name AS worker_name
          FROM offer_batches b, json_each(b.offers) j JOIN users u ON u.id = j.value ->> 1
         WHERE b.task_id = ?`,
     ),
