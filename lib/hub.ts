@@ -12,6 +12,7 @@ import { buildRoutes } from './http/routes.ts';
 import { createRequestHandler } from './http/server.ts';
 import { answerProtocolErrors } from './http/core.ts';
 import { randomToken } from './domain/util.ts';
+import { toAppError } from './errors.ts';
 import { createGateway, type Gateway } from './gateway/index.ts';
 import { createMetrics } from './http/metrics.ts';
 
@@ -117,7 +118,8 @@ export async function startHub(overrides: Partial<HubConfig> = {}, env?: Record<
       const n = domain.offers.sweepExpired();
       if (n) log.info('offers expired', { count: n });
     } catch (err) {
-      log.error('expiry sweep failed', { error: String(err) });
+      if (toAppError(err).code === 'database_busy') log.info('expiry sweep skipped: another program holds the write lock');
+      else log.error('expiry sweep failed', { error: String(err) });
     }
   }, cfg.sweepSeconds * 1000);
   sweep.unref();

@@ -975,6 +975,37 @@ describe('decisions queued in one turn (offers.queueDecision)', () => {
     }
   });
 
+  test('the expiry sweep does not wait for another program\'s write lock (it would hold up the whole hub): it fails at once, and the next sweep does it', async () => {
+    const dir = tempDir('valence-sweep-locked-');
+    const file = path.join(dir, 'valence.db');
+    const db = openDatabase(file, { group: true });
+    const other = openDatabase(file, { migrate: false });
+    try {
+      const d = createDomain({ db, cfg: loadConfig({}, {}), notifier: nobody, log: createLogger('silent') });
+      const category = uniq('sweep');
+      const buyer = d.accounts.authenticateBearer(`Bearer ${(await d.accounts.registerBuyer({ name: 'Sweep buyer', email: `${uniq('b')}@example.test`, password: PASSWORD })).apiKey}`);
+      d.accounts.registerAgent({ name: 'Sweep agent', category });
+      const task = d.tasks.createTask(buyer, { title: 'Lapses', description: 'One agent.', category, publish: true, offerTtlSeconds: 1 }).task;
+      const [offer] = (await d.tasks.matchTask(buyer, task.id, {})).offers;
+      other.prepare(`UPDATE match_offers SET expires_at = ? WHERE id = ?`).run(new Date(Date.now() - 1000).toISOString(), offer.offerId);
+      other.exec('BEGIN IMMEDIATE');
+      // Waiting would take busy_timeout (5 s) of the one thread everything runs on.
+      const started = performance.now();
+      assert.throws(() => d.offers.sweepExpired(), (err: { code?: string }) => String(err.code).startsWith('SQLITE_BUSY'));
+      const waited = performance.now() - started;
+      assert.ok(waited < 2500, `the sweep gave way at once instead of waiting out the busy timeout (${Math.round(waited)} ms)`);
+      assert.equal(Number(db.pragma('busy_timeout')), 5000, 'other writes still wait as before');
+      other.exec('ROLLBACK');
+      assert.equal(d.offers.sweepExpired(), 1, 'the next sweep marks it');
+      await db.durable();
+      assert.equal(other.prepare(`SELECT status FROM match_offers WHERE id = ?`).get(offer.offerId)!.status, 'EXPIRED');
+    } finally {
+      other.close();
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('run in the order they arrived, just before the COMMIT; an accept settles once committed', async () => {
     const dir = tempDir('valence-queue-');
     const file = path.join(dir, 'valence.db');

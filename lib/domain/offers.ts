@@ -196,10 +196,16 @@ export function offers(ctx: Ctx, batches: OfferBatches, logEvent: (actor: string
     pendingFor(userId: string) {
       return pendingRows(userId, nowIso());
     },
-    /** Marks every pending offer past its expiry EXPIRED; returns how many. */
+    /**
+     * Marks every pending offer past its expiry EXPIRED; returns how many. Bookkeeping (every read
+     * shows such an offer as EXPIRED already), so it never waits for another program's write lock: it
+     * fails at once with SQLITE_BUSY instead, and the next sweep does it.
+     */
     sweepExpired(): number {
-      batches.settle();
-      return Number(q.sweep.run(nowIso()).changes);
+      return db.noWait(() => {
+        batches.settle();
+        return Number(q.sweep.run(nowIso()).changes);
+      });
     },
   };
   return api;
