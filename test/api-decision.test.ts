@@ -12,6 +12,7 @@ import { nobody } from '../lib/domain/context.ts';
 import { loadConfig } from '../lib/config.ts';
 import { createLogger } from '../lib/log.ts';
 import { createMetrics } from '../lib/http/metrics.ts';
+import { toAppError } from '../lib/errors.ts';
 
 type Agent = Awaited<ReturnType<typeof registerAgent>>;
 
@@ -991,7 +992,8 @@ describe('decisions queued in one turn (offers.queueDecision)', () => {
       other.exec('BEGIN IMMEDIATE');
       // Waiting would take busy_timeout (5 s) of the one thread everything runs on.
       const started = performance.now();
-      assert.throws(() => d.offers.sweepExpired(), (err: { code?: string }) => String(err.code).startsWith('SQLITE_BUSY'));
+      // SQLITE_BUSY: better-sqlite3 names it by code, node:sqlite (Deno) by its message; both read as database_busy.
+      assert.throws(() => d.offers.sweepExpired(), (err) => toAppError(err).code === 'database_busy');
       const waited = performance.now() - started;
       assert.ok(waited < 2500, `the sweep gave way at once instead of waiting out the busy timeout (${Math.round(waited)} ms)`);
       assert.equal(Number(db.pragma('busy_timeout')), 5000, 'other writes still wait as before');
