@@ -1,6 +1,7 @@
 // The agent gateway (SPEC §6) over real sockets against a real hub.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import net from 'node:net';
 import { match, openTask, registerAgent, registerBuyer, startTestHub, type TestHub } from './helpers.ts';
 import { connect, connectAgent, type Frame } from './ws-client.ts';
@@ -444,6 +445,7 @@ describe('restarts', () => {
       s.close();
     } finally {
       await second.stop();
+      fs.rmSync(first.dir, { recursive: true, force: true }); // the database both used
     }
   });
 
