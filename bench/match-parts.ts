@@ -16,7 +16,7 @@ const db = openDatabase(file);
 const users = seed.groups.fanout.map((a) => a.userId);
 const insertTask = db.prepare(`INSERT INTO tasks (id, buyer_id, title, description, category, offer_ttl_seconds, status, created_at, updated_at) VALUES (?, ?, 't', 'd', 'fanout', 900, 'OPEN', ?, ?)`);
 const insertOffer = db.prepare(`INSERT INTO match_offers (id, task_id, worker_user_id, status, message, created_at, expires_at) VALUES (?, ?, ?, 'PENDING', ?, ?, ?)`);
-// As the hub does it (lib/domain/tasks.ts touchOffered): one statement for every worker offered in the round.
+// One statement for every worker offered in the round, as the hub did before its offers went through a batch row (now lib/domain/batches.ts touch, by the batch's JSON).
 const touch = db.prepare(`UPDATE users SET last_offered_at = ? WHERE id IN (SELECT worker_user_id FROM match_offers WHERE task_id = ? AND created_at = ?)`);
 const walFrames = () => fs.statSync(file + '-wal').size / 4120;
 for (let r = 0; r < 8; r++) {

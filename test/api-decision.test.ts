@@ -797,11 +797,27 @@ describe('an offer past its expiry that the sweep has not marked yet (SPEC §4.2
 });
 
 describe('decisions queued in one turn (offers.queueDecision)', () => {
-  test('a match pushes its offers only once they are committed; a hub stopped at the push keeps them; a lost group pushes nothing', async () => {
-    const dir = tempDir('valence-match-push-');
+  /** A grouped database in a folder of its own, and a second connection on it: another program, which sees only what is committed. */
+  function twoConnections(prefix: string) {
+    const dir = tempDir(prefix);
     const file = path.join(dir, 'valence.db');
     const db = openDatabase(file, { group: true });
-    const other = openDatabase(file, { migrate: false }); // sees only what is committed
+    const other = openDatabase(file, { migrate: false });
+    return {
+      dir, file, db, other,
+      close() {
+        other.close();
+        db.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  /** A buyer of this domain, as its key authenticates. */
+  const domainBuyer = async (d: ReturnType<typeof createDomain>, name: string) =>
+    d.accounts.authenticateBearer(`Bearer ${(await d.accounts.registerBuyer({ name, email: `${uniq('b')}@example.test`, password: PASSWORD })).apiKey}`);
+
+  test('a match pushes its offers only once they are committed; a hub stopped at the push keeps them; a lost group pushes nothing', async () => {
+    const { dir, file, db, other, close } = twoConnections('valence-match-push-');
     const snapshot = path.join(dir, 'at-the-push.db');
     const committedOffers = (id: string) => other.prepare(`SELECT 1 FROM match_offers WHERE id = ?`).get(id) !== undefined;
     const committedBatch = (id: string) =>
@@ -825,7 +841,7 @@ describe('decisions queued in one turn (offers.queueDecision)', () => {
     try {
       const d = createDomain({ db, cfg: loadConfig({}, {}), notifier, log: createLogger('silent') });
       const category = uniq('pushes');
-      const buyer = d.accounts.authenticateBearer(`Bearer ${(await d.accounts.registerBuyer({ name: 'Push buyer', email: `${uniq('b')}@example.test`, password: PASSWORD })).apiKey}`);
+      const buyer = await domainBuyer(d, 'Push buyer');
       const agents = [1, 2, 3].map((i) => d.accounts.registerAgent({ name: `Push agent ${i}`, category }).userId);
       const task = d.tasks.createTask(buyer, { title: 'Pushed after the COMMIT', description: 'Three agents.', category, publish: true }).task;
       const matched = d.tasks.matchTask(buyer, task.id, { limit: 3 });
@@ -873,15 +889,12 @@ describe('decisions queued in one turn (offers.queueDecision)', () => {
       assert.equal(other.prepare(`SELECT COUNT(*) AS n FROM match_offers WHERE task_id = ?`).get(lostTask.id)!.n, 0);
       assert.equal(other.prepare(`SELECT COUNT(*) AS n FROM offer_batches`).get()!.n, 0);
     } finally {
-      other.close();
-      db.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+      close();
     }
   });
 
   test('an offer whose batch was not written when its group failed: listed by reads, written by the next decision', async () => {
-    const dir = tempDir('valence-batch-retry-');
-    const db = openDatabase(path.join(dir, 'valence.db'), { group: true });
+    const { db, close } = twoConnections('valence-batch-retry-');
     let failNext = true;
     const notifier = {
       isConnected: () => true,
@@ -900,7 +913,7 @@ describe('decisions queued in one turn (offers.queueDecision)', () => {
     try {
       const d = createDomain({ db, cfg: loadConfig({}, {}), notifier, log: createLogger('silent') });
       const category = uniq('retry');
-      const buyer = d.accounts.authenticateBearer(`Bearer ${(await d.accounts.registerBuyer({ name: 'Retry buyer', email: `${uniq('b')}@example.test`, password: PASSWORD })).apiKey}`);
+      const buyer = await domainBuyer(d, 'Retry buyer');
       const agent = d.accounts.registerAgent({ name: 'Retry agent', category });
       const task = d.tasks.createTask(buyer, { title: 'Written again', description: 'One agent.', category, publish: true }).task;
       const { offers } = await d.tasks.matchTask(buyer, task.id, {}); // answered: its rows' group failed, the batch stands
@@ -913,16 +926,12 @@ describe('decisions queued in one turn (offers.queueDecision)', () => {
       assert.equal(db.prepare(`SELECT COUNT(*) AS n FROM offer_batches`).get()!.n, 0);
       assert.equal(db.prepare(`SELECT status FROM tasks WHERE id = ?`).get(task.id)!.status, 'ASSIGNED');
     } finally {
-      db.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+      close();
     }
   });
 
   test("a match whose rows cannot be written after its sends (another program took the write lock): answered, its offer in every read, written by the next decision", async () => {
-    const dir = tempDir('valence-batch-locked-');
-    const file = path.join(dir, 'valence.db');
-    const db = openDatabase(file, { group: true });
-    const other = openDatabase(file, { migrate: false }); // the other program
+    const { db, other, close } = twoConnections('valence-batch-locked-');
     // It takes the write lock the moment the first frame goes out, between the batch's COMMIT and the rows' write.
     const notifier = {
       isConnected: () => true,
@@ -941,7 +950,7 @@ describe('decisions queued in one turn (offers.queueDecision)', () => {
     try {
       const d = createDomain({ db, cfg: loadConfig({}, {}), notifier, log: createLogger('info', (l) => lines.push(l)) });
       const category = uniq('locked');
-      const buyer = d.accounts.authenticateBearer(`Bearer ${(await d.accounts.registerBuyer({ name: 'Locked buyer', email: `${uniq('b')}@example.test`, password: PASSWORD })).apiKey}`);
+      const buyer = await domainBuyer(d, 'Locked buyer');
       const agent = d.accounts.registerAgent({ name: 'Locked agent', category });
       const task = d.tasks.createTask(buyer, { title: 'Rows written later', description: 'One agent.', category, publish: true }).task;
       const { offers } = await d.tasks.matchTask(buyer, task.id, {});
@@ -970,21 +979,16 @@ describe('decisions queued in one turn (offers.queueDecision)', () => {
       assert.deepEqual({ ...other.prepare(`SELECT id, status FROM match_offers WHERE task_id = ?`).get(task.id) }, { id: offerId, status: 'ACCEPTED' });
       assert.match(createMetrics(db, () => ({ agents: 0, sockets: 0 })).render(), /^valence_offers\{status="ACCEPTED"\} 1$/m);
     } finally {
-      other.close();
-      db.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+      close();
     }
   });
 
   test('the expiry sweep does not wait for another program\'s write lock (it would hold up the whole hub): it fails at once, and the next sweep does it', async () => {
-    const dir = tempDir('valence-sweep-locked-');
-    const file = path.join(dir, 'valence.db');
-    const db = openDatabase(file, { group: true });
-    const other = openDatabase(file, { migrate: false });
+    const { db, other, close } = twoConnections('valence-sweep-locked-');
     try {
       const d = createDomain({ db, cfg: loadConfig({}, {}), notifier: nobody, log: createLogger('silent') });
       const category = uniq('sweep');
-      const buyer = d.accounts.authenticateBearer(`Bearer ${(await d.accounts.registerBuyer({ name: 'Sweep buyer', email: `${uniq('b')}@example.test`, password: PASSWORD })).apiKey}`);
+      const buyer = await domainBuyer(d, 'Sweep buyer');
       d.accounts.registerAgent({ name: 'Sweep agent', category });
       const task = d.tasks.createTask(buyer, { title: 'Lapses', description: 'One agent.', category, publish: true, offerTtlSeconds: 1 }).task;
       const [offer] = (await d.tasks.matchTask(buyer, task.id, {})).offers;
@@ -1002,17 +1006,12 @@ describe('decisions queued in one turn (offers.queueDecision)', () => {
       await db.durable();
       assert.equal(other.prepare(`SELECT status FROM match_offers WHERE id = ?`).get(offer.offerId)!.status, 'EXPIRED');
     } finally {
-      other.close();
-      db.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+      close();
     }
   });
 
   test('run in the order they arrived, just before the COMMIT; an accept settles once committed', async () => {
-    const dir = tempDir('valence-queue-');
-    const file = path.join(dir, 'valence.db');
-    const db = openDatabase(file, { group: true });
-    const other = openDatabase(file, { migrate: false }); // sees only what is committed
+    const { db, other, close } = twoConnections('valence-queue-');
     try {
       const d = createDomain({ db, cfg: loadConfig({}, {}), notifier: nobody, log: createLogger('silent') });
       const category = uniq('queue');
@@ -1064,9 +1063,7 @@ describe('decisions queued in one turn (offers.queueDecision)', () => {
       assert.equal(retried.accept, true);
       assert.equal(other.prepare(`SELECT status FROM tasks WHERE id = ?`).get(again.id)!.status, 'ASSIGNED');
     } finally {
-      other.close();
-      db.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+      close();
     }
   });
 });

@@ -15,6 +15,8 @@ export const MAX_FRAME = 1024 * 1024;
 const AUTH_TIMEOUT_MS = 10_000;
 const FIRST_FRAME = 'The first frame must be {"type":"auth","apiKey":"hc_agent_…"}.';
 const PING_MS = 30_000;
+/** The sentence for a key that did not authenticate: the check's own, or a general one. */
+const authFailure = (err: unknown) => (err instanceof AppError ? err.message : 'Authentication failed.');
 const REPLY_CACHE = 500;
 // A socket that stops reading gets cut off before its unsent frames eat the hub's memory.
 const MAX_BUFFERED = 8 * 1024 * 1024;
@@ -116,7 +118,7 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
     try {
       return keyPrincipal(apiKey);
     } catch (err) {
-      refuse(c, err instanceof AppError ? err.message : 'Authentication failed.');
+      refuse(c, authFailure(err));
       return null;
     }
   }
@@ -316,7 +318,7 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
         try {
           preauth = keyPrincipal(req.headers.authorization.replace(/^Bearer\s+/i, ''));
         } catch (err) {
-          return endWithError(socket, new AppError(401, 'unauthorized', err instanceof AppError ? err.message : 'Authentication failed.'));
+          return endWithError(socket, new AppError(401, 'unauthorized', authFailure(err)));
         }
       }
       wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket, preauth));

@@ -104,11 +104,11 @@ function openRaw(file: string): { raw: RawDb; driver: Database['driver'] } {
 }
 
 /**
- * A database the hub creates is readable by its owner only (0600, in folders it creates 0700): it
- * holds password hashes, emails and deliverables. SQLite gives its -wal and -shm files the database
- * file's mode. An existing file keeps the mode its owner chose.
+ * Creates the file empty and private (with its folders); false when it exists already. A database the
+ * hub creates is readable by its owner only (0600, in folders it creates 0700): it holds password
+ * hashes, emails and deliverables. SQLite gives its -wal and -shm files the database file's mode. An
+ * existing file keeps the mode its owner chose.
  */
-/** Creates the file empty and private (with its folders); false when it exists already. */
 function createPrivateFile(file: string): boolean {
   const abs = path.resolve(file);
   fs.mkdirSync(path.dirname(abs), { recursive: true, mode: 0o700 });

@@ -290,24 +290,31 @@
     return body;
   }
 
-  const form = $('task-form');
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    busy(form.querySelector('button[type=submit]'), async () => {
-      showError($('task-form-error'), null);
-      const body = taskFields(form, $('task-form-error'), false);
-      if (!body) return;
-      body.publish = form.elements.namedItem('publish').checked;
-      try {
-        const r = await api('POST', '/api/buyer/tasks', body);
-        form.reset();
-        await list.refresh();
-        choose(r.task.id);
-        actionNote(r.task.status, r.task.status === 'OPEN' ? 'Published. Press “Match workers” to offer it to workers.' : 'Saved as a draft. Publish it when it is ready.');
-      } catch (err) {
-        showError($('task-form-error'), err);
-      }
+  /** A task form's submit: its fields checked on the page, then send(body); an error shows under the form. */
+  function onTaskSubmit(f, errorEl, forEdit, send) {
+    f.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      busy(f.querySelector('button[type=submit]'), async () => {
+        showError(errorEl, null);
+        const body = taskFields(f, errorEl, forEdit);
+        if (!body) return;
+        try {
+          await send(body);
+        } catch (err) {
+          showError(errorEl, err);
+        }
+      });
     });
+  }
+
+  const form = $('task-form');
+  onTaskSubmit(form, $('task-form-error'), false, async (body) => {
+    body.publish = form.elements.namedItem('publish').checked;
+    const r = await api('POST', '/api/buyer/tasks', body);
+    form.reset();
+    await list.refresh();
+    choose(r.task.id);
+    actionNote(r.task.status, r.task.status === 'OPEN' ? 'Published. Press “Match workers” to offer it to workers.' : 'Saved as a draft. Publish it when it is ready.');
   });
 
   // --- editing a draft ----------------------------------------------------------------------
@@ -334,22 +341,12 @@
     edit.hidden = true;
     $('act-edit').focus();
   });
-  edit.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    busy(edit.querySelector('button[type=submit]'), async () => {
-      showError($('edit-error'), null);
-      const body = taskFields(edit, $('edit-error'), true);
-      if (!body) return;
-      try {
-        await api('PATCH', `/api/buyer/tasks/${encodeURIComponent(selected)}`, body);
-        edit.hidden = true;
-        actionNote('DRAFT', 'Draft saved. Publish it when it is ready.');
-        detail.refresh();
-        list.refresh();
-      } catch (err) {
-        showError($('edit-error'), err);
-      }
-    });
+  onTaskSubmit(edit, $('edit-error'), true, async (body) => {
+    await api('PATCH', `/api/buyer/tasks/${encodeURIComponent(selected)}`, body);
+    edit.hidden = true;
+    actionNote('DRAFT', 'Draft saved. Publish it when it is ready.');
+    detail.refresh();
+    list.refresh();
   });
 
   // --- API key ------------------------------------------------------------------------------
