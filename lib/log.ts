@@ -1,4 +1,5 @@
-// One JSON line per request or event. Secrets never reach here: callers pass ids and prefixes only.
+// One JSON line per request or event. Secrets never reach here: callers pass ids and prefixes only,
+// and a key a client put in a path is cut to its prefix (redactKeys).
 import process from 'node:process';
 import { nowIso } from './clock.ts';
 
@@ -9,14 +10,24 @@ export interface Logger {
   request(method: string, path: string, status: number, ms: number): void;
 }
 
+const KEY = /hc_(agent|buyer)_[A-Za-z0-9_-]+/g;
+
+/**
+ * text with every API key in it cut to its prefix (hc_agent_…). A client can put its key where an id
+ * goes (a path like /offers/hc_agent_…/decision), and the path is logged.
+ */
+export function redactKeys(text: string): string {
+  return text.includes('hc_') ? text.replace(KEY, 'hc_$1_…') : text;
+}
+
 export function createLogger(level: 'info' | 'error' | 'silent', write: (line: string) => void = (l) => process.stdout.write(l)): Logger {
   const emit = (lvl: string, msg: string, fields?: Record<string, unknown>) =>
-    write(JSON.stringify({ t: nowIso(), level: lvl, msg, ...fields }) + '\n');
+    write(redactKeys(JSON.stringify({ t: nowIso(), level: lvl, msg, ...fields })) + '\n');
   return {
     // The same line as info('request', { method, path, status, ms }) would write, in a fifth of the time.
     request: level === 'info'
       ? (method, path, status, ms) =>
-        write(`{"t":"${nowIso()}","level":"info","msg":"request","method":${JSON.stringify(method)},"path":${JSON.stringify(path)},"status":${status},"ms":${ms}}\n`)
+        write(`{"t":"${nowIso()}","level":"info","msg":"request","method":${JSON.stringify(method)},"path":${JSON.stringify(redactKeys(path))},"status":${status},"ms":${ms}}\n`)
       : () => {},
     info: level === 'info' ? (msg, fields) => emit('info', msg, fields) : () => {},
     error: level === 'silent' ? () => {} : (msg, fields) => emit('error', msg, fields),

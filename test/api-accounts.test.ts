@@ -538,6 +538,25 @@ describe('first start and revoked keys', () => {
     assertError(await hub.api('POST', '/api/agent/v1/offers/x/decision', { key: agent.apiKey, body: { accept: true } }), 401, 'unauthorized', 'revoked key on a decision');
     assertError(await hub.api('POST', '/api/agent/v1/key/rotate', { key: agent.apiKey, body: {} }), 401, 'unauthorized', 'a revoked key cannot rotate itself back');
   }));
+  test('the only active admin cannot be disabled (409 last_admin); once there is a second, it can', () => onFreshHub(async (hub) => {
+    const s = await firstAdmin(hub);
+    const me = s.res.body.user.id as string;
+    const csrf = { 'X-CSRF-Token': s.csrfToken };
+    const refused = await hub.api('POST', `/api/admin/users/${me}/disable`, { cookie: s.cookie, headers: csrf, body: {} });
+    assertError(refused, 409, 'last_admin', 'disabling the only admin');
+    assert.equal(refused.body.error.message, 'This is the only active admin of this hub; create another admin before disabling it.');
+    const still = await hub.api('GET', '/api/admin/users', { cookie: s.cookie });
+    assert.equal(still.status, 200, 'the admin is still signed in and active');
+    assert.equal(still.body.users.find((u: { id: string }) => u.id === me).disabled, false);
+    const secondEmail = email('admin2');
+    const second = await hub.api('POST', '/api/admin/users', { cookie: s.cookie, headers: csrf, body: { role: 'ADMIN', name: 'Second admin', email: secondEmail, password: PASSWORD } });
+    assert.equal(second.status, 201, second.text);
+    const off = await hub.api('POST', `/api/admin/users/${me}/disable`, { cookie: s.cookie, headers: csrf, body: {} });
+    assert.deepEqual([off.status, off.body], [200, { ok: true, userId: me, disabled: true }]);
+    const s2 = await login(hub, secondEmail);
+    const lastOne = await hub.api('POST', `/api/admin/users/${second.body.userId}/disable`, { cookie: s2.cookie, headers: { 'X-CSRF-Token': s2.csrfToken }, body: {} });
+    assertError(lastOne, 409, 'last_admin', 'the second admin, now the only active one');
+  }));
   test('a user an admin disabled is signed out everywhere and told so when signing in with the right password', () => onFreshHub(async (hub) => {
     const s = await firstAdmin(hub);
     const worker = await registerWorker(hub);

@@ -172,6 +172,15 @@ describe('decision, submit, review', () => {
         offers: ['DECLINED'], taskStatus: 'OPEN',
       },
       {
+        name: '6, not 5. accept after your own decline, once another worker won → 400 offer_not_pending', agents: 2,
+        steps: [
+          { by: 0, offerOf: 0, body: D, status: 200 },
+          { by: 1, offerOf: 1, body: A, status: 200 },
+          { by: 0, offerOf: 0, body: A, status: 400, code: 'offer_not_pending' },
+        ],
+        offers: ['DECLINED', 'ACCEPTED'], taskStatus: 'ASSIGNED',
+      },
+      {
         name: "8/9. a decline leaves the others free: the next agent's accept wins", agents: 2,
         steps: [{ by: 0, offerOf: 0, body: D, status: 200, expect: { ok: true, accept: false } }, { by: 1, offerOf: 1, body: A, status: 200 }],
         offers: ['DECLINED', 'ACCEPTED'], taskStatus: 'ASSIGNED',

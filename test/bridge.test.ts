@@ -116,6 +116,12 @@ test('the agent accepts and submits through the local API; the hub\'s answers co
   const unknown = await s.bridge.api('POST', '/valence-decide', { body: { offerId: 'no-such-offer', accept: true } });
   assert.equal(unknown.status, 404);
   assert.deepEqual(unknown.body, { ok: false, error: { code: 'offer_not_found', message: unknown.body.error.message } });
+  // An agent that pastes the hub key where the offer id goes: relayed and refused, never logged.
+  const pasted = await s.bridge.api('POST', '/valence-decide', { body: { offerId: s.agent.apiKey, accept: true } });
+  assert.equal(pasted.status, 404);
+  assert.equal(pasted.body.error.code, 'offer_not_found');
+  await waitFor(() => s.bridge.lines.some((l) => l.msg === 'decision relayed' && l.offerId === 'hc_agent_…'), 'the relay logged with the key cut to its prefix');
+  assert.equal(s.bridge.raw.some((l) => l.includes(s.agent.apiKey.slice('hc_agent_'.length))), false, 'no key in the bridge log');
 
   const bad = await s.bridge.api('POST', '/valence-decide', { body: { offerId: offer.offerId, accept: 'yes' } });
   assert.equal(bad.status, 400);

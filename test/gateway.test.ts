@@ -400,6 +400,10 @@ describe('POST /internal/publish', () => {
       assert.deepEqual([noToken.status, noToken.body.error.code], [401, 'unauthorized']);
       const proxied = await local.api('POST', '/internal/publish', { body: { agentId: agent.agentId, frame }, headers: { Authorization: 'Bearer pub-secret-123', 'X-Forwarded-For': '203.0.113.9' } });
       assert.deepEqual([proxied.status, proxied.body.error.code], [403, 'forbidden']);
+      for (const header of [{ Forwarded: 'for=203.0.113.9' }, { 'X-Real-IP': '203.0.113.9' }] as Record<string, string>[]) {
+        const viaProxy = await local.api('POST', '/internal/publish', { body: { agentId: agent.agentId, frame }, headers: { Authorization: 'Bearer pub-secret-123', ...header } });
+        assert.deepEqual([viaProxy.status, viaProxy.body.error.code], [403, 'forbidden'], JSON.stringify(header));
+      }
       const bad = await local.api('POST', '/internal/publish', { body: { frame: { type: 'x' } }, headers: { Authorization: 'Bearer pub-secret-123' } });
       assert.deepEqual([bad.status, bad.body.error.code], [400, 'invalid_body']);
       const okRes = await local.api('POST', '/internal/publish', { body: { agentId: agent.agentId, frame }, headers: { Authorization: 'Bearer pub-secret-123' } });

@@ -147,6 +147,31 @@ test('every answered request is one JSON log line: time, level, method, path (qu
   }
 });
 
+// SPEC §3 and §9: a key is never logged, not even when a client puts it where an id goes.
+test('a key sent in a path (as an offer id, or on an unknown route) is logged as its prefix only', async () => {
+  const hub = await spawnServer({ VALENCE_DB: path.join(dir(), 'valence.db'), LOG_LEVEL: 'info' });
+  try {
+    const reg = await request(hub.url, 'POST', '/api/agents/register', { body: { name: 'Pasted its key' } });
+    assert.equal(reg.status, 201, reg.text);
+    const key: string = reg.body.apiKey;
+    const decision = await request(hub.url, 'POST', `/api/agent/v1/offers/${key}/decision`, { key, body: { accept: true } });
+    assert.equal(decision.status, 404, decision.text);
+    assert.equal(decision.body.error.code, 'offer_not_found');
+    const unknown = await request(hub.url, 'GET', `/api/nope/${key}`);
+    assert.equal(unknown.status, 404, unknown.text);
+    const lines = [await hub.waitLine(/"path":"\/api\/agent\/v1\/offers\//), await hub.waitLine(/"path":"\/api\/nope\//)].map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => [l.method, l.path, l.status]), [
+      ['POST', '/api/agent/v1/offers/hc_agent_…/decision', 404],
+      ['GET', '/api/nope/hc_agent_…', 404],
+    ]);
+    const secret = key.slice('hc_agent_'.length);
+    assert.ok(!hub.lines.some((l) => l.includes(secret)) && !hub.stderr().includes(secret), 'the key appears in no log line');
+  } finally {
+    hub.proc.kill('SIGTERM');
+    await hub.exited;
+  }
+});
+
 test('a client that hangs up in the middle of its body is not a server error: no error line, no 500', async () => {
   const hub = await spawnServer({ VALENCE_DB: path.join(dir(), 'valence.db'), LOG_LEVEL: 'info' });
   try {

@@ -306,6 +306,11 @@ export function accounts(ctx: Ctx) {
     disableUser(userId: string) {
       const at = nowIso();
       const changed = db.tx(() => {
+        // The hub keeps an admin: disabling the last one would leave nobody to run it until a restart.
+        const u = q.userById.get(userId);
+        if (u?.role === 'ADMIN' && !u.disabled && Number(q.adminCount.get()!.n) === 1) {
+          throw conflict('last_admin', 'This is the only active admin of this hub; create another admin before disabling it.');
+        }
         const r = q.disableUser.run(userId);
         keyCache.clear();
         q.revokeAgentByUser.run(at, userId);

@@ -84,8 +84,9 @@ export function offers(ctx: Ctx, batches: OfferBatches, logEvent: (actor: string
       if (status === 'PENDING') q.expire.run(offerId);
       return { err: badRequest('offer_expired', 'This offer has expired.') };
     }
-    // 5. Someone else already won the task.
-    if (accept && assignmentId && assignee !== p.userId) {
+    // 5. Someone else already won the task (this offer still PENDING, or WITHDRAWN because of it; a
+    // declined offer goes on to step 6: offer_not_pending).
+    if (accept && assignmentId && assignee !== p.userId && (status === 'PENDING' || status === 'WITHDRAWN')) {
       return { err: conflict('task_already_assigned', 'Another worker accepted this task first.') };
     }
     // 6. The task or the offer no longer allows a decision.

@@ -28,11 +28,16 @@ function isLoopback(addr: string): boolean {
   return addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.');
 }
 
-/** A caller on loopback (or the VALENCE_PUBLISH_ALLOW address) whose request did not come through a proxy. */
+/**
+ * A caller on loopback (or the VALENCE_PUBLISH_ALLOW address) whose request did not come through a
+ * proxy: none of the headers a proxy adds (X-Forwarded-For, Forwarded, X-Real-IP). A proxy on the
+ * same machine that adds none of them cannot be told from a local program: set VALENCE_PUBLISH_TOKEN.
+ */
 export function isLocalCaller(c: Call, cfg: HubConfig): boolean {
   const addr = c.req.socket.remoteAddress ?? '';
   const allowed = isLoopback(addr) || (cfg.publishHost !== '' && addr.replace(/^::ffff:/, '') === cfg.publishHost);
-  return allowed && c.req.headers['x-forwarded-for'] === undefined && c.req.headers.forwarded === undefined;
+  const h = c.req.headers;
+  return allowed && h['x-forwarded-for'] === undefined && h.forwarded === undefined && h['x-real-ip'] === undefined;
 }
 
 export function internalPublish(cfg: HubConfig, accounts: Accounts, gateway: Gateway): Handler {

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { startHub } from '../../lib/hub.ts';
 import { startBridge, type Bridge, type BridgeOptions } from '../../lib/bridge/bridge.ts';
 import type { BridgeConfig } from '../../lib/bridge/config.ts';
+import { makeLogger } from '../../lib/bridge/log.ts';
 import { startTestHub, tempDir, type TestHub } from '../helpers.ts';
 
 export const FAST: BridgeOptions = {
@@ -59,11 +60,11 @@ export async function startTestBridge(cfg: Partial<BridgeConfig> & Pick<BridgeCo
     ...opts,
     link: { ...FAST.link, ...opts.link },
     handover: { ...FAST.handover, ...opts.handover },
-    log: (level, msg, fields = {}) => {
-      const text = JSON.stringify({ at: new Date().toISOString(), level, msg, ...fields });
+    // The bridge's own logger, its lines kept instead of printed.
+    log: makeLogger('info', (text) => {
       raw.push(text);
       lines.push(JSON.parse(text));
-    },
+    }),
   });
   const close = bridge.close;
   bridge.close = async () => {
