@@ -171,6 +171,15 @@ test('the agent accepts and submits through the local API; the hub\'s answers co
   assert.equal(resubmitted.body.revision, 2);
   const revised = await s.hub.hub.api('GET', `/api/buyer/tasks/${task.id}`, { key: s.buyer.apiKey });
   assert.equal(revised.body.deliverable.contentText, 'Title\n' + text, 'a JSON contentText is kept exactly, final line break included');
+
+  // A decline's reason is judged by the hub, in its own characters: 2000 emoji are 4000 UTF-16 units.
+  const next = await s.offered();
+  const long = await s.bridge.api('POST', '/valence-decide', { body: { offerId: next.offer.offerId, accept: false, reason: '😀'.repeat(2001) } });
+  assert.equal(long.status, 400);
+  assert.deepEqual(long.body.error.issues, [{ path: 'reason', message: 'must be at most 2000 characters' }]);
+  const emoji = await s.bridge.api('POST', '/valence-decide', { body: { offerId: next.offer.offerId, accept: false, reason: '😀'.repeat(2000) } });
+  assert.equal(emoji.status, 200, emoji.text);
+  assert.deepEqual(emoji.body, { ok: true, accept: false });
 }));
 
 test('the local API: bridge token, no web pages, 404/405/415, and 503 hub_unavailable while the hub link is down', () => withSetup({ bridgeToken: 'bridge-secret-token-123' }, async (s) => {
@@ -196,6 +205,12 @@ test('the local API: bridge token, no web pages, 404/405/415, and 503 hub_unavai
   assert.equal(rebound.body.error.code, 'forbidden');
   const localName = await rawRequest(s.bridge.url, 'GET', '/status', { ...auth, Host: `localhost:${new URL(s.bridge.url).port}` });
   assert.equal(localName.status, 200);
+  // Request targets that are no path: 400, and the bridge keeps running (the status below).
+  for (const target of ['//[', 'http://[', 'http://x:99999/']) {
+    const odd = await rawRequest(s.bridge.url, 'GET', target, {});
+    assert.equal(odd.status, 400, target);
+    assert.deepEqual(odd.body, { ok: false, error: { code: 'bad_request', message: 'The request target is not a path; the bridge serves POST /valence-decide, POST /valence-submit and GET /status.' } });
+  }
   const ok = await s.bridge.api('GET', '/status', { headers: auth });
   assert.equal(ok.status, 200);
   assert.equal(ok.body.connected, true);

@@ -49,8 +49,8 @@ const handlers: Record<'status' | 'decide' | 'submit', Handler> = {
     const issues: Issue[] = [];
     if (typeof body.offerId !== 'string' || body.offerId.trim() === '') issues.push({ path: 'offerId', message: 'required: the offer id from the offer message' });
     if (typeof body.accept !== 'boolean') issues.push({ path: 'accept', message: 'required: true to accept, false to decline' });
+    // Its length is the hub's to judge (2000 characters, counted as the hub counts them): relayed.
     if (body.reason !== undefined && body.reason !== null && typeof body.reason !== 'string') issues.push({ path: 'reason', message: 'must be a string' });
-    else if (typeof body.reason === 'string' && body.reason.length > 2000) issues.push({ path: 'reason', message: 'at most 2000 characters' });
     if (issues.length) throw invalid(issues);
     const reason = typeof body.reason === 'string' ? body.reason : undefined;
     return relay(() => deps.decide((body.offerId as string).trim(), body.accept as boolean, reason));
@@ -161,14 +161,22 @@ export interface LocalApi {
 export async function startLocalApi(host: string, port: number, deps: LocalApiDeps): Promise<LocalApi> {
   const server = http.createServer((req, res) => {
     const started = Date.now();
-    const url = new URL(req.url ?? '/', 'http://bridge.local');
+    // A request target that is no path (//[, http://x:99999/) is answered 400 below, not thrown here.
+    let url: URL | null = null;
+    try {
+      url = new URL(req.url ?? '/', 'http://bridge.local');
+    } catch {
+      // url stays null
+    }
+    const path = url?.pathname ?? '(not a path)';
     const finish = (status: number, body: unknown, headers?: Record<string, string>) => {
       send(res, status, body, headers);
-      deps.log(status >= 500 ? 'warn' : 'info', 'local request', { method: req.method, path: url.pathname, status, ms: Date.now() - started });
+      deps.log(status >= 500 ? 'warn' : 'info', 'local request', { method: req.method, path, status, ms: Date.now() - started });
     };
     void (async () => {
       try {
         if (fromBrowserOrElsewhere(req)) throw new LocalError(403, 'forbidden', 'The bridge only answers local programs, not web pages or other hosts.');
+        if (!url) throw new LocalError(400, 'bad_request', 'The request target is not a path; the bridge serves POST /valence-decide, POST /valence-submit and GET /status.');
         if (deps.token) {
           const auth = req.headers.authorization ?? '';
           const m = /^Bearer\s+(.+)$/i.exec(auth);
@@ -188,7 +196,7 @@ export async function startLocalApi(host: string, port: number, deps: LocalApiDe
           if (err.issues) error.issues = err.issues;
           finish(err.status, { ok: false, error }, err.headers);
         } else {
-          deps.log('error', 'local API failure', { path: url.pathname, error: (err as Error).message });
+          deps.log('error', 'local API failure', { path, error: (err as Error).message });
           finish(500, { ok: false, error: { code: 'internal_error', message: 'The bridge failed to handle this request; see its log.' } });
         }
         // Drain an unread body so the client sees the answer rather than a reset.
