@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadBridgeConfig, hubSocketUrl, isLoopback, OPTIONS, redactedBridgeConfig } from '../lib/bridge/config.ts';
 import { backoffDelay } from '../lib/bridge/hub-link.ts';
+import { retryDelay } from '../lib/bridge/handover.ts';
 import { OfferStore, type PendingOffer } from '../lib/bridge/state.ts';
 import { offerMessage } from '../lib/bridge/message.ts';
 import { makeLogger } from '../lib/bridge/log.ts';
@@ -34,9 +35,18 @@ test('settings: defaults from SPEC §7, flags over the environment, hub address 
   for (const [given, want] of table) assert.equal(hubSocketUrl(given), want, given);
   for (const h of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost']) assert.equal(isLoopback(h), true, h);
   for (const h of ['0.0.0.0', '192.168.1.2', '10.0.0.1', '::', 'example.com', '127.0.0.256', '128.0.0.1']) assert.equal(isLoopback(h), false, h);
+  // Written as in a URL, listened on without the brackets.
+  assert.equal(loadBridgeConfig([], { VALENCE_API_KEY: KEY, OPENCLAW_HOOKS_TOKEN: 't', BRIDGE_HOST: '[::1]' }).host, '::1');
   const shown = JSON.stringify(redactedBridgeConfig({ ...cfg, token: 'bt' }));
   assert.ok(!shown.includes(KEY) && !shown.includes('"t"') && !shown.includes('bt'));
   assert.match(shown, /"VALENCE_API_KEY":"\(set\)"/);
+});
+
+test("OpenClaw's Retry-After is waited for, but never less than the first backoff step", () => {
+  const t = { minBackoffMs: 1000, maxBackoffMs: 60_000, authPauseMs: 60_000 };
+  assert.deepEqual([0, 200, 1000, 5000, 120_000].map((ms) => retryDelay(ms, 3, t)), [1000, 1000, 1000, 5000, 120_000]);
+  const plain = retryDelay(undefined, 3, t);
+  assert.ok(plain >= 2000 && plain <= 4000, `without Retry-After, the backoff of the third attempt: ${plain}`);
 });
 
 test('backoff: 1 s doubling to a 60 s cap, with jitter in the upper half', () => {

@@ -365,6 +365,14 @@ test('OpenClaw down or answering 5xx: the offer waits and is retried with backof
   assert.equal(limited.status, 429);
   const waited = s.bridge.lines.find((l) => l.msg === 'OpenClaw did not take the offer; will retry' && String(l.detail).startsWith('HTTP 429'));
   assert.equal(waited?.retryInMs, 1000);
+
+  // Retry-After: 0 is no tight loop: each retry waits at least the first backoff step (50 ms here).
+  s.oc.failNext(2, 429, 0);
+  const task3 = await openTask(s.hub.hub, s.buyer.apiKey, { category: 'writing' });
+  await match(s.hub.hub, s.buyer.apiKey, task3.id);
+  await waitFor(() => admittedCalls(s.oc).length === 3, 'hand-over after two 429s', 5_000);
+  const zero = s.bridge.lines.filter((l) => l.msg === 'OpenClaw did not take the offer; will retry' && String(l.detail).startsWith('HTTP 429')).slice(1);
+  assert.deepEqual(zero.map((l) => l.retryInMs), [50, 50]);
 }));
 
 test('an offer withdrawn while OpenClaw is still answering its hand-over: once OpenClaw takes it, the agent is told', () => withSetup({}, async (s) => {

@@ -90,7 +90,8 @@ export const OPTIONS: Option[] = [
     help: 'Address of the local API for the agent; loopback only (127.x.x.x, ::1, localhost).',
     parse: (s) => {
       if (!isLoopback(s)) throw new Error(`BRIDGE_HOST must be a loopback address (127.0.0.1, ::1 or localhost), not "${s}": the local API relays decisions with the hub key behind it`);
-      return s;
+      // [::1], as written in a URL, is listened on as ::1.
+      return s.replace(/^\[(.*)\]$/, '$1');
     },
   },
   { key: 'port', env: 'BRIDGE_PORT', flag: '--port', default: '4021', help: 'Port of the local API; 0 picks a free port.', parse: port('BRIDGE_PORT') },

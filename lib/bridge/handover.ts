@@ -18,6 +18,15 @@ export interface HandoverTimings {
 
 export const DEFAULT_HANDOVER_TIMINGS: HandoverTimings = { minBackoffMs: 1_000, maxBackoffMs: 60_000, authPauseMs: 60_000 };
 
+/**
+ * When to try OpenClaw again after attempt number `attempts` failed: the time its Retry-After named,
+ * but never sooner than the first backoff step (a Retry-After of 0, or a date already past, would
+ * otherwise retry in a tight loop); without one, the backoff.
+ */
+export function retryDelay(retryAfterMs: number | undefined, attempts: number, t: HandoverTimings): number {
+  return retryAfterMs === undefined ? backoffDelay(attempts - 1, t.minBackoffMs, t.maxBackoffMs) : Math.max(retryAfterMs, t.minBackoffMs);
+}
+
 export class Handover {
   /** offerId → when to try next (ms since epoch). */
   private due = new Map<string, number>();
@@ -149,7 +158,7 @@ export class Handover {
       case 'retry': {
         if (!still) return;
         // The first retry after 1 s (minBackoffMs), then doubling: backoffDelay counts from 0.
-        const delay = outcome.retryAfterMs ?? backoffDelay(attempts - 1, this.timings.minBackoffMs, this.timings.maxBackoffMs);
+        const delay = retryDelay(outcome.retryAfterMs, attempts, this.timings);
         this.onError('openclaw', `hand-over of offer ${offerId} failed (${outcome.detail}); retrying`);
         this.log('warn', 'OpenClaw did not take the offer; will retry', { offerId, detail: outcome.detail, attempt: attempts, retryInMs: delay });
         this.schedule(offerId, Date.now() + delay);

@@ -4,8 +4,7 @@
 // - OpenClaw unreachable, 5xx: retry, 1 s doubling to 60 s, with jitter; 429: Retry-After.
 // - 401/403 (a wrong hooks token): retry once per pause period (the offers' pause says it loudly).
 // - another 4xx: that notice is dropped with a loud log line.
-import { backoffDelay } from './hub-link.ts';
-import type { HandoverTimings } from './handover.ts';
+import { retryDelay, type HandoverTimings } from './handover.ts';
 import type { HookOutcome, OpenClawClient } from './openclaw.ts';
 import type { Logger } from './log.ts';
 import type { NoticeRecord, OfferStore } from './state.ts';
@@ -65,7 +64,7 @@ export class Notices {
       default: {
         const delay = out.kind === 'auth'
           ? this.timings.authPauseMs
-          : out.retryAfterMs ?? backoffDelay(attempts - 1, this.timings.minBackoffMs, this.timings.maxBackoffMs);
+          : retryDelay(out.retryAfterMs, attempts, this.timings);
         this.onError('openclaw', `a notice for the agent was not taken (${out.detail}); retrying`);
         this.log('warn', 'OpenClaw did not take the notice; will retry', { ...n.about, detail: out.detail, attempt: attempts, retryInMs: delay });
         this.schedule(key, delay);
