@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { newId } from '../lib/domain/util.ts';
-import { offerMessage, offerMessageParts, pendingOfferFrame, pendingOfferFrameText, taskBrief } from '../lib/domain/views.ts';
+import { clip, offerMessage, offerMessageParts, pendingOfferFrame, pendingOfferFrameText, taskBrief } from '../lib/domain/views.ts';
 
 const tasks = [
   { title: 'Plain', description: 'Reply with one word.', category: 'fanout', deadline: null },
@@ -33,4 +33,10 @@ test('a match frame from the template is the JSON of the frame object, for title
   const long = JSON.parse(pendingOfferFrameText(taskBrief({ ...tasks[2], task_id: 't' }), offerMessageParts(tasks[2], expiresAt), expiresAt)('X'));
   assert.ok(long.message.includes('d'.repeat(600) + '…'));
   assert.equal(long.task.description.length, 700);
+  // The cut counts characters, and never splits one: an emoji at the 600th is kept whole.
+  const emoji = { ...tasks[0], description: 'a'.repeat(599) + '😀' + 'tail' };
+  const [head] = offerMessageParts(emoji, expiresAt);
+  assert.ok(head.includes('a'.repeat(599) + '😀…\n'), head);
+  assert.doesNotMatch(head, /[\uD800-\uDFFF]/u, 'no half of a surrogate pair');
+  assert.deepEqual(['short', 'é'.repeat(600), '😀'.repeat(601)].map((d) => clip(d, 600)), ['short', 'é'.repeat(600), '😀'.repeat(600) + '…']);
 });

@@ -70,9 +70,22 @@ export function pendingOfferFrame(o: { id: string; message: string; expires_at: 
 
 type MessageTask = { title: string; description: string; category: string | null; deadline: string | null };
 
+/** text cut to its first n characters (code points: a character outside the BMP, an emoji, is never cut in half), with … when cut. */
+export function clip(text: string, n: number): string {
+  if (text.length <= n) return text;
+  let units = 0;
+  let chars = 0;
+  for (const ch of text) {
+    if (chars === n) return text.slice(0, units) + '…';
+    units += ch.length;
+    chars++;
+  }
+  return text;
+}
+
 /** The offer message in two halves, before and after the offer id: one match makes many that differ only there. */
 export function offerMessageParts(task: MessageTask, expiresAt: string): [string, string] {
-  const desc = task.description.length > 600 ? task.description.slice(0, 600) + '…' : task.description;
+  const desc = clip(task.description, 600);
   return [
     `New task offer: "${task.title}"` +
     (task.category ? ` (category: ${task.category})` : '') +
