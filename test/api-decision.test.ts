@@ -13,6 +13,7 @@ import { loadConfig } from '../lib/config.ts';
 import { createLogger } from '../lib/log.ts';
 import { createMetrics } from '../lib/http/metrics.ts';
 import { toAppError } from '../lib/errors.ts';
+import { connectAgent } from './ws-client.ts';
 
 type Agent = Awaited<ReturnType<typeof registerAgent>>;
 
@@ -731,10 +732,15 @@ test('a decision while another program holds the database lock past busy_timeout
     const task = await openTask(local, buyer.apiKey, { category });
     const [offer] = await match(local, buyer.apiKey, task.id, 1);
     const reader = await registerAgent(local, { category });
+    const ws = await connectAgent(local.wsUrl, agent.apiKey);
+    await ws.nextType('pending_offer');
     other.exec('BEGIN IMMEDIATE'); // a sqlite3 shell in the middle of a write, say
     const locked = await local.api('POST', `/api/agent/v1/offers/${offer.offerId}/decision`, { key: agent.apiKey, body: { accept: true } });
     assertError(locked, 503, 'database_busy');
     assert.equal(locked.headers.get('retry-after'), '1');
+    // Over the socket too; nothing was done, so the same requestId sent again after the release runs again.
+    const overWs = await ws.request({ type: 'offer_decision', requestId: 'busy', offerId: offer.offerId, accept: false }, 15_000);
+    assert.deepEqual([overWs.type, overWs.status, overWs.code], ['error', 503, 'database_busy']);
     // A read is answered meanwhile, though it is an agent's first request this minute (whose last-seen
     // time would be written): that bookkeeping gives way at once (db.noWait), without waiting 5 s.
     const me = await local.api('GET', '/api/agent/v1/me', { key: reader.apiKey });
@@ -742,6 +748,9 @@ test('a decision while another program holds the database lock past busy_timeout
     other.exec('ROLLBACK');
     const retried = await local.api('POST', `/api/agent/v1/offers/${offer.offerId}/decision`, { key: agent.apiKey, body: { accept: true } });
     assert.deepEqual([retried.status, retried.body.ok, retried.body.accept], [200, true, true]);
+    const again = await ws.request({ type: 'offer_decision', requestId: 'busy', offerId: offer.offerId, accept: false });
+    assert.deepEqual([again.type, again.status, again.code], ['error', 400, 'offer_not_pending'], 'run again, not the remembered 503');
+    ws.close();
   } finally {
     other.close();
     await local.stop();

@@ -262,6 +262,21 @@ describe('requests over the socket', () => {
     s.close();
   });
 
+  test('a repeated requestId gets the first reply again when that reply was a validation error too', async () => {
+    const { buyer, agents: [agent], task } = await scene();
+    const s = await connectAgent(hub.gatewayUrl!, agent.apiKey);
+    const [offer] = await match(hub, buyer.apiKey, task.id);
+    const first = await s.request({ type: 'offer_decision', requestId: 'v', offerId: offer.offerId });
+    assert.deepEqual([first.type, first.code, first.status, first.issues], ['error', 'invalid_body', 400, [{ path: 'accept', message: 'must be true or false' }]]);
+    const again = await s.request({ type: 'offer_decision', requestId: 'v', offerId: offer.offerId, accept: true });
+    assert.deepEqual(again, first, 'the corrected frame under the same requestId is answered with the first reply, not acted on');
+    const view = await hub.api('GET', `/api/buyer/tasks/${task.id}`, { key: buyer.apiKey });
+    assert.deepEqual([view.status, view.body.offers[0].status, view.body.assignment], [200, 'PENDING', null]);
+    const fresh = await s.request({ type: 'offer_decision', requestId: 'v2', offerId: offer.offerId, accept: true });
+    assert.deepEqual([fresh.type, fresh.accept], ['ack', true]);
+    s.close();
+  });
+
   test('a repeat that arrives while the first is still being answered gets the first reply too, after it', async () => {
     const { buyer, agents: [agent], task } = await scene();
     const s = await connectAgent(hub.gatewayUrl!, agent.apiKey);

@@ -174,8 +174,10 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
   /** Sends (and remembers) the answer to a request frame once the writes it reports are committed. */
   function answer(c: Conn, reply: Record<string, unknown>, cacheKey: string | undefined) {
     const text = JSON.stringify(reply);
-    // Only answers to well-formed requests are remembered, so a corrected retry is not answered from the cache.
-    const remember = !!cacheKey && !(reply.code as string | undefined)?.startsWith('invalid_');
+    // Every answer is remembered (a repeat gets the first reply, SPEC §6), an error too, except a 5xx:
+    // then nothing was done (another program held the write lock, a COMMIT failed), and the same
+    // request sent again is run again.
+    const remember = !!cacheKey && !(Number(reply.status) >= 500);
     // Like the HTTP answer, the ack waits until the writes are committed (storage groups commits).
     const pending = ctx.db.durable();
     if (!pending) return answered(c, text, cacheKey, remember);
