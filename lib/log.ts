@@ -8,6 +8,8 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
   /** The line of one answered request (an info line): written without a generic JSON.stringify, it is on every request's path. */
   request(method: string, path: string, status: number, ms: number): void;
+  /** The line of one answered request frame on an agent socket (offer_decision, submit_deliverable, or a frame refused). */
+  frame(type: string, agentId: string, status: number, ms: number): void;
 }
 
 const KEY = /hc_(agent|buyer)_[A-Za-z0-9_-]+/g;
@@ -28,6 +30,10 @@ export function createLogger(level: 'info' | 'error' | 'silent', write: (line: s
     request: level === 'info'
       ? (method, path, status, ms) =>
         write(`{"t":"${nowIso()}","level":"info","msg":"request","method":${JSON.stringify(method)},"path":${JSON.stringify(redactKeys(path))},"status":${status},"ms":${ms}}\n`)
+      : () => {},
+    frame: level === 'info'
+      ? (type, agentId, status, ms) =>
+        write(`{"t":"${nowIso()}","level":"info","msg":"frame","type":${JSON.stringify(redactKeys(type))},"agentId":${JSON.stringify(agentId)},"status":${status},"ms":${ms}}\n`)
       : () => {},
     info: level === 'info' ? (msg, fields) => emit('info', msg, fields) : () => {},
     error: level === 'silent' ? () => {} : (msg, fields) => emit('error', msg, fields),

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { request, tempDir } from './helpers.ts';
-import { connectAgent, type Frame } from './ws-client.ts';
+import { connect, connectAgent, type Frame } from './ws-client.ts';
 import { exitedCleanly, runProgram, spawnServer } from './spawn.ts';
 import { openDatabase } from '../lib/storage/index.ts';
 import { LATEST_VERSION } from '../lib/storage/migrations.ts';
@@ -166,6 +166,49 @@ test('a key sent in a path (as an offer id, or on an unknown route) is logged as
     ]);
     const secret = key.slice('hc_agent_'.length);
     assert.ok(!hub.lines.some((l) => l.includes(secret)) && !hub.stderr().includes(secret), 'the key appears in no log line');
+  } finally {
+    hub.proc.kill('SIGTERM');
+    await hub.exited;
+  }
+});
+
+// SPEC §9: one JSON line per request or event, over the agent socket too.
+test('the agent socket logs each request frame (type, agent, status, ms), each refused frame, and each refused socket, never a key', async () => {
+  const hub = await spawnServer({ VALENCE_DB: path.join(dir(), 'valence.db'), LOG_LEVEL: 'info' });
+  try {
+    const reg = await request(hub.url, 'POST', '/api/agents/register', { body: { name: 'Logged' } });
+    assert.equal(reg.status, 201, reg.text);
+    const s = await connectAgent(hub.gatewayUrl, reg.body.apiKey);
+    const unknown = await s.request({ type: 'offer_decision', requestId: 'r1', offerId: 'no-such-offer', accept: true });
+    assert.deepEqual([unknown.type, unknown.code], ['error', 'offer_not_found']);
+    const repeat = await s.request({ type: 'offer_decision', requestId: 'r1', offerId: 'no-such-offer', accept: true });
+    assert.deepEqual(repeat, unknown);
+    s.send({ type: 'teleport' });
+    assert.equal((await s.next((f) => f.code === 'unknown_type', 5000, 'unknown_type')).status, 400);
+    const lines = await Promise.all([
+      hub.waitLine(/"msg":"frame","type":"offer_decision"/),
+      hub.waitLine(/"msg":"frame","type":"teleport"/),
+    ]);
+    const decisions = hub.lines.filter((l) => l.includes('"msg":"frame","type":"offer_decision"')).map((l) => JSON.parse(l));
+    assert.equal(decisions.length, 2, 'the repeat is logged too');
+    for (const l of decisions) {
+      assert.deepEqual(Object.keys(l), ['t', 'level', 'msg', 'type', 'agentId', 'status', 'ms']);
+      assert.deepEqual([l.level, l.agentId, l.status, typeof l.ms], ['info', reg.body.agentId, 404, 'number']);
+    }
+    assert.deepEqual((({ type, agentId, status }) => ({ type, agentId, status }))(JSON.parse(lines[1])), { type: 'teleport', agentId: reg.body.agentId, status: 400 });
+    s.close();
+
+    // A key the hub refuses, on the auth frame and on the handshake: logged without the key.
+    const bad = 'hc_agent_' + 'x'.repeat(43);
+    const refused = await connectAgent(hub.gatewayUrl, bad).catch((err: Error) => err);
+    assert.ok(refused instanceof Error, 'the auth frame with an unknown key is refused');
+    const line = JSON.parse(await hub.waitLine(/"msg":"agent socket refused"/));
+    assert.deepEqual([line.level, line.code], ['info', 'unauthorized']);
+    const viaHeader = await connect(hub.gatewayUrl, { headers: { Authorization: `Bearer ${bad}` } }).catch((err: Error & { status?: number }) => err);
+    assert.equal((viaHeader as { status?: number }).status, 401, 'the handshake with an unknown key is refused');
+    const hs = JSON.parse(await hub.waitLine(/"path":"\/agent-ws","status":401/));
+    assert.deepEqual([hs.msg, hs.method], ['request', 'GET']);
+    assert.ok(!hub.lines.some((l) => l.includes('x'.repeat(43))) && !hub.stderr().includes('x'.repeat(43)), 'no key in the log');
   } finally {
     hub.proc.kill('SIGTERM');
     await hub.exited;

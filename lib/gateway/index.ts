@@ -28,7 +28,8 @@ interface Conn {
   principal?: Principal;
   alive: boolean;
   authTimer?: ReturnType<typeof setTimeout>;
-  replies: Map<string, string>;
+  /** Answers by requestId (the frame's text, and its status for the log line). */
+  replies: Map<string, { text: string; status: number }>;
   /** Frames for this socket between its auth and its join (see authenticate). */
   held?: string[] | null;
   /** Repeats of a request (same requestId) that arrived while it was still being answered. */
@@ -111,6 +112,7 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
     c.held = null; // the socket is closing: its refusal goes out now
     send(c, { type: 'error', code: 'unauthorized', status: 401, message });
     c.ws.close(4401, 'unauthorized');
+    log.info('agent socket refused', { code: 'unauthorized', message });
   }
 
   /** The agent behind an auth frame's key, or null after refusing the socket (SPEC §6: 4401). */
@@ -141,11 +143,15 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
    * repeat gets the first answer again, also when it arrives while the first is still being answered.
    */
   function request(c: Conn, msg: Record<string, unknown>) {
+    const started = performance.now();
     const reqId = msg.requestId;
     const cacheKey = typeof reqId === 'string' || typeof reqId === 'number' ? `${typeof reqId}:${reqId}` : undefined;
     if (cacheKey) {
       const cached = c.replies.get(cacheKey);
-      if (cached !== undefined) return sendText(c, cached);
+      if (cached !== undefined) {
+        sendText(c, cached.text);
+        return logFrame(c, msg.type as string, cached.status, started);
+      }
       const repeats = c.waiting.get(cacheKey);
       if (repeats) return void repeats.push(msg);
       c.waiting.set(cacheKey, []);
@@ -158,8 +164,8 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
         const f = parseFrame(frames.offer_decision, msg);
         // Settles once the decision is committed (the decisions of one turn run together before its COMMIT).
         domain.offers.queueDecision(p, f.offerId, { accept: msg.accept, reason: msg.reason }).then(
-          (r) => answer(c, { type: 'ack', requestId: f.requestId, ...r }, cacheKey),
-          (err) => answer(c, errorFrame(err, reqId), cacheKey),
+          (r) => answer(c, { type: 'ack', requestId: f.requestId, ...r }, cacheKey, msg.type as string, started),
+          (err) => answer(c, errorFrame(err, reqId), cacheKey, msg.type as string, started),
         );
         return;
       }
@@ -168,33 +174,58 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
     } catch (err) {
       reply = errorFrame(err, reqId);
     }
-    answer(c, reply, cacheKey);
+    answer(c, reply, cacheKey, msg.type as string, started);
+  }
+
+  /** One log line per answered request frame, like the HTTP request line (SPEC §9). */
+  function logFrame(c: Conn, type: string, status: number, started: number) {
+    log.frame(type, c.principal?.agentId ?? '', status, Math.round((performance.now() - started) * 10) / 10);
+  }
+
+  /** A frame refused before it became a request (invalid JSON, an unknown type…): answered and logged. */
+  function refuseFrame(c: Conn, type: unknown, frame: { status: number; [k: string]: unknown }) {
+    send(c, frame);
+    log.frame(typeof type === 'string' ? type.slice(0, 100) : '(none)', c.principal?.agentId ?? '', frame.status, 0);
   }
 
   /** Sends (and remembers) the answer to a request frame once the writes it reports are committed. */
-  function answer(c: Conn, reply: Record<string, unknown>, cacheKey: string | undefined) {
+  function answer(c: Conn, reply: Record<string, unknown>, cacheKey: string | undefined, type: string, started: number) {
     const text = JSON.stringify(reply);
+    const status = reply.type === 'ack' ? 200 : Number(reply.status);
     // Every answer is remembered (a repeat gets the first reply, SPEC §6), an error too, except a 5xx:
     // then nothing was done (another program held the write lock, a COMMIT failed), and the same
     // request sent again is run again.
-    const remember = !!cacheKey && !(Number(reply.status) >= 500);
+    const remember = !!cacheKey && !(status >= 500);
     // Like the HTTP answer, the ack waits until the writes are committed (storage groups commits).
     const pending = ctx.db.durable();
-    if (!pending) return answered(c, text, cacheKey, remember);
-    pending.then(() => answered(c, text, cacheKey, remember), (err) => answered(c, JSON.stringify(errorFrame(err, reply.requestId)), cacheKey, false));
+    if (!pending) return answered(c, { text, status }, cacheKey, remember, type, started);
+    pending.then(
+      () => answered(c, { text, status }, cacheKey, remember, type, started),
+      (err) => {
+        const failed = errorFrame(err, reply.requestId);
+        answered(c, { text: JSON.stringify(failed), status: failed.status }, cacheKey, false, type, started);
+      },
+    );
   }
 
   /** The answer goes out; repeats that waited for it get it too (or, when it is not remembered, run anew). */
-  function answered(c: Conn, text: string, cacheKey: string | undefined, remember: boolean) {
-    sendText(c, text);
+  function answered(c: Conn, reply: { text: string; status: number }, cacheKey: string | undefined, remember: boolean, type: string, started: number) {
+    sendText(c, reply.text);
+    logFrame(c, type, reply.status, started);
     if (cacheKey) {
       const repeats = c.waiting.get(cacheKey) ?? [];
       c.waiting.delete(cacheKey);
       if (remember) {
-        c.replies.set(cacheKey, text);
+        c.replies.set(cacheKey, reply);
         if (c.replies.size > REPLY_CACHE) c.replies.delete(c.replies.keys().next().value!);
       }
-      for (const m of repeats) remember ? sendText(c, text) : request(c, m);
+      for (const m of repeats) {
+        if (!remember) request(c, m);
+        else {
+          sendText(c, reply.text);
+          logFrame(c, type, reply.status, started);
+        }
+      }
     }
     if (--inflight === 0 && drained) drained();
   }
@@ -211,8 +242,8 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
     } catch (err) {
       if (!c.principal) return refuse(c, FIRST_FRAME);
       // Half a surrogate pair is refused with its own sentence, and the requestId it came with.
-      if (err instanceof AppError) return send(c, errorFrame(err, (msg as Record<string, unknown>).requestId));
-      return send(c, { type: 'error', code: 'invalid_json', status: 400, message: 'The frame is not valid JSON.' });
+      if (err instanceof AppError) return refuseFrame(c, (msg as Record<string, unknown>).type, errorFrame(err, (msg as Record<string, unknown>).requestId));
+      return refuseFrame(c, undefined, { type: 'error', code: 'invalid_json', status: 400, message: 'The frame is not valid JSON.' });
     }
     const m = (msg && typeof msg === 'object' && !Array.isArray(msg) ? msg : {}) as Record<string, unknown>;
     if (!c.principal) {
@@ -225,7 +256,7 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
       case 'offer_decision':
       case 'submit_deliverable':
         if (closing) {
-          return send(c, errorFrame(new AppError(503, 'shutting_down', 'The hub is shutting down; nothing was done. Send this again once you have reconnected.'), m.requestId));
+          return refuseFrame(c, m.type, errorFrame(new AppError(503, 'shutting_down', 'The hub is shutting down; nothing was done. Send this again once you have reconnected.'), m.requestId));
         }
         return request(c, m);
       case 'auth': {
@@ -234,16 +265,16 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
         const again = checkedKey(c, m.apiKey);
         if (!again) return;
         if (again.userId !== c.principal.userId) {
-          return send(c, errorFrame(new AppError(409, 'already_authenticated', 'This socket is authenticated as another agent; open a new socket for this key.'), m.requestId));
+          return refuseFrame(c, m.type, errorFrame(new AppError(409, 'already_authenticated', 'This socket is authenticated as another agent; open a new socket for this key.'), m.requestId));
         }
         return send(c, { type: 'auth_ok', agentId: c.principal.agentId, userId: c.principal.userId });
       }
       case 'ping':
         return send(c, { type: 'pong', ...(m.requestId !== undefined ? { requestId: m.requestId } : {}) });
       case undefined:
-        return send(c, errorFrame(new AppError(400, 'invalid_body', 'The frame needs a "type".', { issues: [{ path: 'type', message: 'is required' }] }), m.requestId));
+        return refuseFrame(c, undefined, errorFrame(new AppError(400, 'invalid_body', 'The frame needs a "type".', { issues: [{ path: 'type', message: 'is required' }] }), m.requestId));
       default:
-        return send(c, errorFrame(new AppError(400, 'unknown_type', `Unknown frame type "${String(m.type).slice(0, 100)}".`), m.requestId));
+        return refuseFrame(c, String(m.type), errorFrame(new AppError(400, 'unknown_type', `Unknown frame type "${String(m.type).slice(0, 100)}".`), m.requestId));
     }
   }
 
@@ -268,6 +299,7 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
       c.authTimer = setTimeout(() => {
         send(c, { type: 'error', code: 'auth_timeout', status: 401, message: 'No auth frame within 10 seconds.' });
         ws.close(4408, 'auth_timeout');
+        log.info('agent socket refused', { code: 'auth_timeout' });
       }, opts.authTimeoutMs ?? AUTH_TIMEOUT_MS);
     }
   }
@@ -314,13 +346,18 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
     handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
       socket.on('error', () => {});
       const path = (req.url ?? '').split('?')[0];
-      if (path !== '/agent-ws') return endWithError(socket, new AppError(404, 'not_found', 'The agent gateway is at /agent-ws.'));
+      // A refused handshake is logged as the request it is; an accepted one, once it authenticates.
+      const refused = (err: AppError) => {
+        endWithError(socket, err);
+        log.request(req.method ?? 'GET', path, err.status, 0);
+      };
+      if (path !== '/agent-ws') return refused(new AppError(404, 'not_found', 'The agent gateway is at /agent-ws.'));
       let preauth: Principal | null = null;
       if (req.headers.authorization !== undefined) {
         try {
           preauth = keyPrincipal(req.headers.authorization.replace(/^Bearer\s+/i, ''));
         } catch (err) {
-          return endWithError(socket, new AppError(401, 'unauthorized', authFailure(err)));
+          return refused(new AppError(401, 'unauthorized', authFailure(err)));
         }
       }
       wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket, preauth));
