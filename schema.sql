@@ -112,6 +112,16 @@ CREATE TABLE deliverable_history (
   PRIMARY KEY (deliverable_id, revision)
 );
 
+-- Frames for an agent that had no socket when they were made (the review of its deliverable, the
+-- cancellation of its task): sent after its next auth_ok, then removed (lib/domain/outbox.ts).
+CREATE TABLE agent_outbox (
+  id         INTEGER PRIMARY KEY,
+  user_id    TEXT NOT NULL REFERENCES users(id),
+  frame      TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX agent_outbox_user ON agent_outbox (user_id);
+
 -- Append-only log of what happened.
 CREATE TABLE events (
   id      INTEGER PRIMARY KEY,

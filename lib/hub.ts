@@ -117,6 +117,8 @@ export async function startHub(overrides: Partial<HubConfig> = {}, env?: Record<
     try {
       const n = domain.offers.sweepExpired();
       if (n) log.info('offers expired', { count: n });
+      const old = domain.outbox.prune();
+      if (old) log.info('frames kept for agents dropped after 30 days', { count: old });
     } catch (err) {
       if (toAppError(err).code === 'database_busy') log.info('expiry sweep skipped: another program holds the write lock');
       else log.error('expiry sweep failed', { error: String(err) });

@@ -1085,3 +1085,51 @@ describe('decisions queued in one turn (offers.queueDecision)', () => {
     }
   });
 });
+
+test('frames kept for an agent without a socket: taken once at its next connection; a socket gone by the push keeps them too; a human worker has none kept', () => {
+  const dir = tempDir('valence-outbox-');
+  const db = openDatabase(path.join(dir, 'v.db'));
+  try {
+    const insertUser = db.prepare(`INSERT INTO users (id, role, name, created_at) VALUES (?, ?, ?, '2026-01-01T00:00:00.000Z')`);
+    insertUser.run('agent', 'AGENT', 'An agent');
+    insertUser.run('person', 'WORKER', 'A person');
+    const pushed: string[] = [];
+    let connected = false;
+    let reachable = false;
+    const notifier = {
+      isConnected: () => connected,
+      push: (userId: string, frame: Record<string, unknown> | string) => (pushed.push(`${userId} ${frame}`), reachable),
+      disconnect: () => {},
+    };
+    const d = createDomain({ db, cfg: loadConfig({}, {}), notifier, log: createLogger('silent') });
+    db.tx(() => {
+      d.outbox.tell('agent', { type: 'x', n: 1 });
+      d.outbox.tell('person', { type: 'x', n: 2 });
+    });
+    assert.deepEqual(pushed, ['person {"type":"x","n":2}'], 'a person is pushed to (its portal shows the rest); an agent without a socket is not');
+    assert.deepEqual(d.outbox.take('person'), []);
+    assert.deepEqual(d.outbox.take('agent'), ['{"type":"x","n":1}']);
+    assert.deepEqual(d.outbox.take('agent'), [], 'taken once');
+    // A socket when the change is made, gone by the push: kept right after the push fails.
+    connected = true;
+    db.tx(() => d.outbox.tell('agent', { type: 'x', n: 3 }));
+    assert.equal(pushed.at(-1), 'agent {"type":"x","n":3}');
+    assert.deepEqual(d.outbox.take('agent'), ['{"type":"x","n":3}']);
+    // Pushed live: nothing kept.
+    reachable = true;
+    db.tx(() => d.outbox.tell('agent', { type: 'x', n: 4 }));
+    assert.equal(pushed.at(-1), 'agent {"type":"x","n":4}');
+    assert.deepEqual(d.outbox.take('agent'), []);
+    // A change rolled back keeps nothing and pushes nothing.
+    connected = false;
+    assert.throws(() => db.tx(() => {
+      d.outbox.tell('agent', { type: 'x', n: 5 });
+      throw new Error('the change fails');
+    }), /the change fails/);
+    assert.deepEqual(d.outbox.take('agent'), []);
+    assert.equal(pushed.length, 3);
+  } finally {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -472,6 +472,35 @@ test('an offer cancelled while the bridge was away: after it reconnects, the age
   assert.deepEqual((await again.api('GET', '/status')).body.waiting, 0);
 }));
 
+test('a deliverable rejected while the bridge was away: after it reconnects, the agent is handed the feedback, once', () => withSetup({}, async (s) => {
+  await waitFor(() => s.bridge.status().connected, 'hub link');
+  const { offer } = await s.offered({ title: 'Rejected while away' });
+  const accepted = await s.bridge.api('POST', '/valence-decide', { body: { offerId: offer.offerId, accept: true } });
+  assert.equal(accepted.status, 200, accepted.text);
+  const assignmentId = accepted.body.assignmentId as string;
+  const submitted = await s.bridge.api('POST', '/valence-submit', { body: { assignmentId, contentText: 'A first draft.' } });
+  assert.equal(submitted.status, 200, submitted.text);
+  const before = admittedCalls(s.oc).length;
+  await s.bridge.close();
+  const review = await s.hub.hub.api('POST', `/api/buyer/assignments/${assignmentId}/review`, { key: s.buyer.apiKey, body: { decision: 'reject', feedback: 'Add the sources.' } });
+  assert.deepEqual([review.status, review.body], [200, { ok: true, status: 'REJECTED' }]);
+
+  const again = await s.restart();
+  const back = await waitFor(() => admittedCalls(s.oc)[before], 'the rejection handed to the agent after the reconnect');
+  const msg = String(back.body.message);
+  assert.ok(msg.includes(`Assignment id: ${assignmentId}`) && msg.includes('Add the sources.') && msg.includes('"valence" skill'), msg);
+  // A second reconnect does not hand it over again.
+  await again.close();
+  const third = await s.restart();
+  await waitFor(() => third.status().connected, 'hub link after the second restart');
+  // Frames arrive in order: once the answer to a ping is in, every frame sent after auth_ok was read.
+  const pong = await third.link.request({ type: 'ping' });
+  assert.equal(pong.ok, true);
+  assert.equal(third.lines.filter((l) => l.msg === 'deliverable reviewed').length, 0, 'the review is not sent again');
+  assert.equal(again.lines.filter((l) => l.msg === 'deliverable reviewed').length, 1);
+  assert.equal(admittedCalls(s.oc).length, before + 1, 'handed over once');
+}));
+
 test('a wrong hooks token pauses hand-overs loudly instead of hammering; another 4xx gives that offer up', async () => {
   const s = await setup({ hooksToken: 'not-the-hooks-token' });
   try {

@@ -367,6 +367,60 @@ describe('requests over the socket', () => {
     sb.close();
   });
 
+  test('an agent away when its deliverable is reviewed or its task cancelled hears of it after its next auth_ok, once', async () => {
+    const { buyer, agents: [agent], task, category } = await scene(1);
+    const decide = async (offerId: string) => {
+      const res = await hub.api('POST', `/api/agent/v1/offers/${offerId}/decision`, { key: agent.apiKey, body: { accept: true } });
+      assert.equal(res.status, 200, res.text);
+      return res.body.assignmentId as string;
+    };
+    // No socket at all: the agent works over HTTP.
+    const [o1] = await match(hub, buyer.apiKey, task.id);
+    const a1 = await decide(o1.offerId);
+    const sub = await hub.api('POST', `/api/agent/v1/assignments/${a1}/submit`, { key: agent.apiKey, body: { contentText: 'First try.' } });
+    assert.equal(sub.status, 200, sub.text);
+    const rev = await hub.api('POST', `/api/buyer/assignments/${a1}/review`, { key: buyer.apiKey, body: { decision: 'reject', feedback: 'Shorter, please.' } });
+    assert.deepEqual([rev.status, rev.body], [200, { ok: true, status: 'REJECTED' }]);
+    const t2 = await openTask(hub, buyer.apiKey, { category });
+    const [o2] = await match(hub, buyer.apiKey, t2.id);
+    const a2 = await decide(o2.offerId);
+    const cancel = await hub.api('POST', `/api/buyer/tasks/${t2.id}/cancel`, { key: buyer.apiKey });
+    assert.equal(cancel.status, 200, cancel.text);
+    const t3 = await openTask(hub, buyer.apiKey, { category });
+    const [o3] = await match(hub, buyer.apiKey, t3.id);
+
+    // After auth_ok: the pending offer, then what happened while away, oldest first, then nothing.
+    const s = await connectAgent(hub.gatewayUrl!, agent.apiKey);
+    s.send({ type: 'ping', requestId: 'end' });
+    await s.next((f) => f.type === 'pong');
+    assert.deepEqual(s.frames.slice(1).map((f) => [f.type, f.offerId ?? f.assignmentId ?? f.requestId]), [
+      ['pending_offer', o3.offerId], ['deliverable_reviewed', a1], ['task_cancelled', a2], ['pong', 'end'],
+    ]);
+    assert.deepEqual(s.frames[2], { type: 'deliverable_reviewed', assignmentId: a1, taskId: task.id, decision: 'reject', status: 'REJECTED', feedback: 'Shorter, please.' });
+    assert.deepEqual(s.frames[3], { type: 'task_cancelled', taskId: t2.id, assignmentId: a2 });
+    s.close();
+    await s.closed;
+
+    // Sent once: the next connection gets the pending offer only.
+    const again = await connectAgent(hub.gatewayUrl!, agent.apiKey);
+    again.send({ type: 'ping', requestId: 'end' });
+    await again.next((f) => f.type === 'pong');
+    assert.deepEqual(again.frames.slice(1).map((f) => f.type), ['pending_offer', 'pong']);
+    // Connected, it hears a review live, and not again on its next connection.
+    const sub2 = await hub.api('POST', `/api/agent/v1/assignments/${a1}/submit`, { key: agent.apiKey, body: { contentText: 'Short.' } });
+    assert.equal(sub2.status, 200, sub2.text);
+    const ok = await hub.api('POST', `/api/buyer/assignments/${a1}/review`, { key: buyer.apiKey, body: { decision: 'accept' } });
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal((await again.nextType('deliverable_reviewed')).status, 'ACCEPTED');
+    again.close();
+    await again.closed;
+    const third = await connectAgent(hub.gatewayUrl!, agent.apiKey);
+    third.send({ type: 'ping', requestId: 'end' });
+    await third.next((f) => f.type === 'pong');
+    assert.deepEqual(third.frames.slice(1).map((f) => f.type), ['pending_offer', 'pong']);
+    third.close();
+  });
+
   test('rotating the key closes the sockets opened with the old one (4401)', async () => {
     const agent = await registerAgent(hub);
     const s = await connectAgent(hub.gatewayUrl!, agent.apiKey);

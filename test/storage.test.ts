@@ -74,6 +74,7 @@ test('a version 1 database is migrated step by step, keeping its rows, to the sc
     DROP INDEX assignments_worker; CREATE INDEX assignments_worker ON assignments (worker_user_id, status);
     CREATE INDEX events_task ON events (task_id);
     DROP TABLE offer_batches;
+    DROP TABLE agent_outbox;
     INSERT INTO users (id, role, name, created_at) VALUES ('u1', 'BUYER', 'Kept', '2026-01-01T00:00:00.000Z');
     PRAGMA user_version = 1;
   `);
@@ -88,6 +89,7 @@ test('a version 1 database is migrated step by step, keeping its rows, to the sc
   const fresh = openDatabase(path.join(dir, 'fresh.db'));
   assert.deepEqual(shape(again), shape(fresh), 'the steps end where schema.sql starts');
   assert.ok(shape(fresh).some((t) => t.startsWith('offer_batches(')), 'version 3 holds offer_batches');
+  assert.ok(shape(again).some((t) => t.startsWith('agent_outbox(')), 'version 4 holds agent_outbox');
   fresh.close();
   again.close();
 });

@@ -4,6 +4,7 @@ import { badRequest, forbidden, notFound } from '../errors.ts';
 import { type Ctx, lazySchemas, once, parseInput, type Principal } from './context.ts';
 import { newId, nowIso } from './util.ts';
 import { ASSIGNMENT_SELECT, assignmentView } from './views.ts';
+import type { AgentOutbox } from './outbox.ts';
 
 function submitSchema(maxChars: number) {
   return z.object({
@@ -24,7 +25,7 @@ export const schemas = lazySchemas({
 const SUBMITTABLE = new Set(['ASSIGNED', 'IN_PROGRESS', 'REJECTED']);
 const assignmentNotFound = () => notFound('assignment_not_found', 'No assignment with this id.');
 
-export function assignments(ctx: Ctx, logEvent: (actor: string | null, taskId: string | null, kind: string, data?: unknown) => void) {
+export function assignments(ctx: Ctx, logEvent: (actor: string | null, taskId: string | null, kind: string, data?: unknown) => void, outbox: AgentOutbox) {
   const { db } = ctx;
   const submit = once(() => submitSchema(ctx.cfg.maxDeliverable));
   const q = {
@@ -119,12 +120,10 @@ export function assignments(ctx: Ctx, logEvent: (actor: string | null, taskId: s
         if (feedback !== null) q.historyFeedback.run(feedback, a.d_id, a.revision);
         if (status === 'ACCEPTED') q.completeTask.run(at, a.task_id);
         logEvent(p.userId, a.task_id, 'deliverable_reviewed', { assignmentId: id, decision: v.decision, revision: a.revision });
-        return { a, status, feedback };
+        // The worker hears of the review once it is committed; an agent without a socket, at its next auth.
+        outbox.tell(a.worker_user_id, { type: 'deliverable_reviewed', assignmentId: id, taskId: a.task_id, decision: v.decision, status, feedback });
+        return { status };
       });
-      // The worker hears of the review once it is committed.
-      db.afterCommit(() => ctx.notifier.push(out.a.worker_user_id, {
-        type: 'deliverable_reviewed', assignmentId: id, taskId: out.a.task_id, decision: v.decision, status: out.status, feedback: out.feedback,
-      }));
       return { ok: true as const, status: out.status };
     },
   };

@@ -5,6 +5,7 @@ import { tasks } from './tasks.ts';
 import { offers } from './offers.ts';
 import { assignments } from './assignments.ts';
 import { offerBatches } from './batches.ts';
+import { agentOutbox } from './outbox.ts';
 import { nowIso } from './util.ts';
 
 export function createDomain(ctx: Ctx) {
@@ -13,12 +14,14 @@ export function createDomain(ctx: Ctx) {
     insertEvent.run(nowIso(), actor, taskId, kind, data === undefined ? null : JSON.stringify(data));
   };
   const batches = offerBatches(ctx);
+  const outbox = agentOutbox(ctx);
   return {
     accounts: accounts(ctx),
     batches,
-    tasks: tasks(ctx, batches, logEvent),
+    outbox,
+    tasks: tasks(ctx, batches, logEvent, outbox),
     offers: offers(ctx, batches, logEvent),
-    assignments: assignments(ctx, logEvent),
+    assignments: assignments(ctx, logEvent, outbox),
   };
 }
 

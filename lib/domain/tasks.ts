@@ -6,6 +6,7 @@ import { newId, nowIso } from './util.ts';
 import { ASSIGNMENT_SELECT, assignmentView, offerMessageParts, offerStatus, pendingOfferFrameText, taskBrief, taskView } from './views.ts';
 import type { Row } from '../storage/index.ts';
 import type { OfferBatches } from './batches.ts';
+import type { AgentOutbox } from './outbox.ts';
 
 const deadline = () =>
   z
@@ -43,7 +44,7 @@ export const schemas = lazySchemas({
 const DEFAULT_TTL = 900;
 const taskNotFound = () => notFound('task_not_found', 'No task with this id among your tasks.');
 
-export function tasks(ctx: Ctx, batches: OfferBatches, logEvent: (actor: string | null, taskId: string | null, kind: string, data?: unknown) => void) {
+export function tasks(ctx: Ctx, batches: OfferBatches, logEvent: (actor: string | null, taskId: string | null, kind: string, data?: unknown) => void, outbox: AgentOutbox) {
   const { db } = ctx;
   const q = {
     insert: db.prepare(
@@ -157,16 +158,18 @@ export function tasks(ctx: Ctx, batches: OfferBatches, logEvent: (actor: string 
         q.setStatus.run('CANCELLED', at, id);
         const a = q.assignmentOfTask.get(id);
         logEvent(p.userId, id, 'task_cancelled', { withdrawn: pending.length, assignmentId: a?.id ?? null });
-        return { pending, assignment: a };
+        // The assignee hears of it once it is committed; an agent without a socket, at its next auth.
+        if (a) outbox.tell(a.worker_user_id, { type: 'task_cancelled', taskId: id, assignmentId: a.id });
+        return { pending };
       });
-      // Workers hear of the cancellation once it is committed.
+      // The holders of its pending offers hear of it once it is committed (one that is away finds the
+      // offer gone from its next replay).
       if (tell) {
         db.afterCommit(() => {
           for (const o of tell.pending) {
             ctx.notifier.push(o.worker_user_id, { type: 'offer_withdrawn', offerId: o.id, taskId: id, reason: 'task_cancelled' });
             ctx.notifier.push(o.worker_user_id, { type: 'task_cancelled', taskId: id });
           }
-          if (tell.assignment) ctx.notifier.push(tell.assignment.worker_user_id, { type: 'task_cancelled', taskId: id, assignmentId: tell.assignment.id });
         });
       }
       return { task: taskView(q.get.get(id)!) };

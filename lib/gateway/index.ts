@@ -1,5 +1,6 @@
-// The agent gateway at /agent-ws (SPEC §6): auth frame, replay of pending offers, live pushes,
-// decisions and deliverables over the socket through the same domain functions the HTTP routes call.
+// The agent gateway at /agent-ws (SPEC §6): auth frame, replay of pending offers (and of the frames
+// kept while the agent had no socket), live pushes, decisions and deliverables over the socket
+// through the same domain functions the HTTP routes call.
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -104,6 +105,8 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
     send(c, { type: 'auth_ok', agentId: principal.agentId, userId: principal.userId });
     // Nothing lost: every offer still pending for this agent, oldest first.
     for (const o of domain.offers.pendingFor(principal.userId)) send(c, pendingOfferFrame(o as never, taskBrief(o)));
+    // Then what happened to its work while it had no socket (a review, a cancellation: outbox.ts).
+    for (const text of domain.outbox.take(principal.userId)) sendText(c, text);
     for (const text of held) sendText(c, text);
     log.info('agent connected', { agentId: principal.agentId, sockets: set.size });
   }

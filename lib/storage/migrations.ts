@@ -38,6 +38,20 @@ export const MIGRATIONS: { version: number; up: (db: Database) => void }[] = [
         );
       `),
   },
+  {
+    // Frames kept for an agent that had no socket when they were made (lib/domain/outbox.ts).
+    version: 4,
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE agent_outbox (
+          id         INTEGER PRIMARY KEY,
+          user_id    TEXT NOT NULL REFERENCES users(id),
+          frame      TEXT NOT NULL,
+          created_at TEXT NOT NULL
+        );
+        CREATE INDEX agent_outbox_user ON agent_outbox (user_id);
+      `),
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
