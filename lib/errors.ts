@@ -46,6 +46,12 @@ export function errorBody(err: AppError): { ok: false; error: { code: string; me
 }
 
 /** Turns anything thrown into an AppError; unknown errors become a 500 without details (the caller logs them). */
+/** SQLite refused because another program holds the lock (SQLITE_BUSY; node:sqlite names it only in its message). */
+export function isBusyError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return (typeof e?.code === 'string' && e.code.startsWith('SQLITE_BUSY')) || (typeof e?.message === 'string' && /database is locked/i.test(e.message));
+}
+
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   const e = err as { code?: string; message?: string };
@@ -60,7 +66,7 @@ export function toAppError(err: unknown): AppError {
   }
   // Another program (a sqlite3 shell, a backup tool) held the database's write lock past busy_timeout:
   // nothing was written, and the same request a moment later can succeed.
-  if ((typeof e?.code === 'string' && e.code.startsWith('SQLITE_BUSY')) || /database is locked/i.test(e?.message ?? '')) {
+  if (isBusyError(err)) {
     return new AppError(503, 'database_busy', 'The database is locked by another program; retry in a moment.', { headers: { 'Retry-After': '1' } });
   }
   return new AppError(500, 'internal_error', 'Something went wrong on the hub; it has been logged.');

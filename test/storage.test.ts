@@ -29,6 +29,10 @@ test('a new database: WAL, foreign keys, busy timeout, the chosen synchronous mo
     assert.equal(db.pragma('journal_mode'), 'wal');
     assert.equal(Number(db.pragma('foreign_keys')), 1);
     assert.equal(Number(db.pragma('busy_timeout')), 5000);
+    // The hub's grouped database never waits inside SQLite once open (whileBusy tries a request again).
+    const hub = openDatabase(path.join(dir, `new-${mode}.db`), { synchronous: mode, group: true });
+    assert.equal(Number(hub.pragma('busy_timeout')), 0);
+    hub.close();
     assert.equal(Number(db.pragma('synchronous')), level);
     assert.equal(Number(db.pragma('user_version')), LATEST_VERSION);
     assert.match(indexes(db).offers_worker, /\(worker_user_id\)$/);

@@ -8,7 +8,8 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
 import { type Ctx, lazySchemas, type Notifier, type Principal } from '../domain/context.ts';
 import type { Domain } from '../domain/index.ts';
-import { AppError, toAppError } from '../errors.ts';
+import { AppError, isBusyError, toAppError } from '../errors.ts';
+import { whileBusy } from '../storage/index.ts';
 import { endWithError, hasLoneSurrogate, loneSurrogate } from '../http/core.ts';
 import { pendingOfferFrame, taskBrief } from '../domain/views.ts';
 
@@ -99,14 +100,24 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
     const held = c.held ?? [];
     c.held = null;
     if (c.ws.readyState !== WebSocket.OPEN) return;
+    // Nothing lost: every offer still pending for this agent, oldest first; then what happened to its
+    // work while it had no socket (a review, a cancellation: outbox.ts). Read before auth_ok: a socket
+    // whose replay cannot be read (SQLite failed) is closed, and the agent connects again.
+    let replay: string[];
+    try {
+      replay = domain.offers.pendingFor(principal.userId).map((o) => JSON.stringify(pendingOfferFrame(o as never, taskBrief(o))));
+      replay.push(...domain.outbox.take(principal.userId));
+    } catch (err) {
+      send(c, errorFrame(err));
+      c.ws.close(1011, 'replay failed; connect again');
+      log.error('agent socket closed: its replay could not be read', { agentId: principal.agentId, error: String(err) });
+      return;
+    }
     let set = byUser.get(principal.userId);
     if (!set) byUser.set(principal.userId, (set = new Set()));
     set.add(c);
     send(c, { type: 'auth_ok', agentId: principal.agentId, userId: principal.userId });
-    // Nothing lost: every offer still pending for this agent, oldest first.
-    for (const o of domain.offers.pendingFor(principal.userId)) send(c, pendingOfferFrame(o as never, taskBrief(o)));
-    // Then what happened to its work while it had no socket (a review, a cancellation: outbox.ts).
-    for (const text of domain.outbox.take(principal.userId)) sendText(c, text);
+    for (const text of replay) sendText(c, text);
     for (const text of held) sendText(c, text);
     log.info('agent connected', { agentId: principal.agentId, sockets: set.size });
   }
@@ -160,24 +171,30 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
       c.waiting.set(cacheKey, []);
     }
     inflight++;
-    let reply: Record<string, unknown>;
-    try {
-      const p = c.principal!;
-      if (msg.type === 'offer_decision') {
+    const type = msg.type as string;
+    const p = c.principal!;
+    // The request's work, returning its ack (a decision settles once committed: the decisions of one
+    // turn run together before its COMMIT).
+    const work = (): Record<string, unknown> | Promise<Record<string, unknown>> => {
+      if (type === 'offer_decision') {
         const f = parseFrame(frames.offer_decision, msg);
-        // Settles once the decision is committed (the decisions of one turn run together before its COMMIT).
-        domain.offers.queueDecision(p, f.offerId, { accept: msg.accept, reason: msg.reason }).then(
-          (r) => answer(c, { type: 'ack', requestId: f.requestId, ...r }, cacheKey, msg.type as string, started),
-          (err) => answer(c, errorFrame(err, reqId), cacheKey, msg.type as string, started),
-        );
-        return;
+        return domain.offers.queueDecision(p, f.offerId, { accept: msg.accept, reason: msg.reason }).then((r) => ({ type: 'ack', requestId: f.requestId, ...r }));
       }
       const f = parseFrame(frames.submit_deliverable, msg);
-      reply = { type: 'ack', requestId: f.requestId, ...domain.assignments.submit(p, f.assignmentId, { contentText: msg.contentText }) };
+      return { type: 'ack', requestId: f.requestId, ...domain.assignments.submit(p, f.assignmentId, { contentText: msg.contentText }) };
+    };
+    const answerError = (err: unknown) => answer(c, errorFrame(err, reqId), cacheKey, type, started);
+    // While another program holds the database's lock, the work is run again a moment later (for up
+    // to 5 s, then 503 database_busy), as an HTTP request is.
+    const retry = (err: unknown) => (isBusyError(err) ? whileBusy(work).then((ack) => answer(c, ack, cacheKey, type, started), answerError) : answerError(err));
+    let ack: Record<string, unknown> | Promise<Record<string, unknown>>;
+    try {
+      ack = work();
     } catch (err) {
-      reply = errorFrame(err, reqId);
+      return void retry(err);
     }
-    answer(c, reply, cacheKey, msg.type as string, started);
+    if (ack instanceof Promise) ack.then((a) => answer(c, a, cacheKey, type, started), retry);
+    else answer(c, ack, cacheKey, type, started);
   }
 
   /** One log line per answered request frame, like the HTTP request line (SPEC §9). */

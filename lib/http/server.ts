@@ -2,8 +2,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HubConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { AppError } from '../errors.ts';
+import { AppError, isBusyError } from '../errors.ts';
 import { type Call, compileRoutes, noRoute, readBody, type Route, sendError, sendHtml, sendJson } from './core.ts';
+import { whileBusy } from '../storage/index.ts';
 
 export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
   if (trustProxy) {
@@ -46,7 +47,15 @@ export function createRequestHandler(
         ip: clientIp(req, cfg.trustProxy),
         body: () => (bodyPromise ??= readBody(req, cfg.bodyLimit)),
       };
-      const reply = await found.handler(call);
+      let reply: Awaited<ReturnType<typeof found.handler>>;
+      try {
+        reply = await found.handler(call);
+      } catch (err) {
+        // Another program holds the database's lock: the request is run again a moment later (for up
+        // to 5 s, then 503 database_busy), and the hub answers everything else meanwhile.
+        if (!isBusyError(err)) throw err;
+        reply = await whileBusy(() => found.handler!(call));
+      }
       const pending = durable();
       if (pending) await pending;
       if (reply.html !== undefined) sendHtml(res, reply.status ?? 200, reply.html, reply.headers);

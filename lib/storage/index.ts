@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Synchronous } from '../config.ts';
 import { migrate } from './migrations.ts';
+import { isBusyError } from '../errors.ts';
 
 // deno-lint-ignore no-explicit-any
 export type Row = Record<string, any>;
@@ -57,9 +58,10 @@ export interface Database {
   afterCommit(fn: () => void): void;
   /**
    * Runs fn with SQLite's busy timeout at 0 when no transaction is open: a write that would wait for
-   * another program's write lock fails at once with SQLITE_BUSY instead of holding up the whole hub
-   * for the timeout (5 s). For writes that can wait for a later turn (bookkeeping, a match's offer
-   * rows). Inside a transaction the hub holds the lock already, and fn runs as it is.
+   * another program's write lock fails at once with SQLITE_BUSY. For writes that can wait for a later
+   * turn (bookkeeping, a match's offer rows), not to be tried again now. The hub's grouped database
+   * has the timeout at 0 always (a request is tried again by whileBusy); inside a transaction the lock
+   * is held already. In both cases fn runs as it is.
    */
   noWait<T>(fn: () => T): T;
   pragma(name: string): unknown;
@@ -143,6 +145,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
   const rollbackTo = raw.prepare('ROLLBACK TO tx');
   let depth = 0;
   let grouped = false;
+  let busyMs = BUSY_TIMEOUT_MS;
   // The open group: its transaction is BEGUN and commits in flush(); settle() tells the waiters.
   let group: { done: Promise<void>; settle: (err?: unknown) => void } | null = null;
   // What afterCommit() was given while a transaction (a group, or an ungrouped db.tx) is open.
@@ -306,12 +309,12 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
       else fn();
     },
     noWait(fn) {
-      if (group || depth > 0) return fn();
+      if (group || depth > 0 || busyMs === 0) return fn();
       raw.exec('PRAGMA busy_timeout = 0');
       try {
         return fn();
       } finally {
-        raw.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+        raw.exec(`PRAGMA busy_timeout = ${busyMs}`);
       }
     },
     pragma(name) {
@@ -330,6 +333,12 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
   if (opts.migrate !== false) migrate(db);
   if (opts.group) {
     grouped = true;
+    // Opened and migrated waiting for another program's lock like any program; from here on the hub
+    // never waits inside SQLite (that would stop its one thread, sockets and all): a write that finds
+    // the lock taken fails at once with SQLITE_BUSY, and the request is tried again a moment later
+    // (whileBusy), for up to BUSY_TIMEOUT_MS.
+    busyMs = 0;
+    raw.exec('PRAGMA busy_timeout = 0');
     // SQLite checkpoints the WAL inside the COMMIT that crosses 1000 pages, on the request thread.
     // Once the hub writes often, a worker thread with its own connection does it instead.
     if (driver === 'better-sqlite3' && file !== ':memory:') {
@@ -354,8 +363,26 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database {
 }
 
 const BUSY_COMMITS_PER_SECOND = 100;
-/** How long a write waits for another program's write lock before failing with SQLITE_BUSY. */
-const BUSY_TIMEOUT_MS = 5000;
+/** How long a write waits for another program's write lock before failing with SQLITE_BUSY (the hub: before 503 database_busy). */
+export const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * Runs fn, and while it fails because another program holds the database's lock (SQLITE_BUSY), runs
+ * it again after a pause (10 ms doubling to 100 ms), for up to `ms`; then its last error stands. The
+ * event loop runs meanwhile. For a whole request of the hub: fn must leave nothing behind when it
+ * fails (its transaction is rolled back), so running it again is safe.
+ */
+export async function whileBusy<T>(fn: () => T | Promise<T>, ms = BUSY_TIMEOUT_MS): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (let pause = 10; ; pause = Math.min(pause * 2, 100)) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isBusyError(err) || Date.now() + pause > deadline) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+}
 
 function walBytes(file: string): number {
   try {
