@@ -489,7 +489,9 @@ test('a deliverable rejected while the bridge was away: after it reconnects, the
   const back = await waitFor(() => admittedCalls(s.oc)[before], 'the rejection handed to the agent after the reconnect');
   const msg = String(back.body.message);
   assert.ok(msg.includes(`Assignment id: ${assignmentId}`) && msg.includes('Add the sources.') && msg.includes('"valence" skill'), msg);
-  // A second reconnect does not hand it over again.
+  // A second reconnect does not hand it over again (once the bridge has recorded OpenClaw's 200: a
+  // notice whose answer a stop cut off is sent again, by design).
+  await waitFor(() => again.lines.some((l) => l.msg === 'told OpenClaw' && l.assignmentId === assignmentId), 'the bridge to record the notice as taken');
   await again.close();
   const third = await s.restart();
   await waitFor(() => third.status().connected, 'hub link after the second restart');
