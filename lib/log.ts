@@ -12,7 +12,9 @@ export interface Logger {
   frame(type: string, agentId: string, status: number, ms: number): void;
 }
 
-const KEY = /hc_(agent|buyer)_[A-Za-z0-9_-]+/g;
+// A key is hc_agent_ or hc_buyer_ and 43 base64url characters; its display prefix (the first 12
+// characters, hc_agent_AbC) is shorter than 16 after the underscore and stays.
+const KEY = /hc_(agent|buyer)_[A-Za-z0-9_-]{16,}/g;
 
 /**
  * text with every API key in it cut to its prefix (hc_agent_…). A client can put its key where an id

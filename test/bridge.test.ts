@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { registerAgent, registerBuyer, openTask, match, tempDir } from './helpers.ts';
 import { OpenClawStandIn } from './openclaw/stand-in.ts';
@@ -598,4 +599,34 @@ test('withdrawn and cancelled offers: OpenClaw is told through /hooks/wake, and 
   assert.match(String(wake2.body.text), /Soon cancelled.*the buyer cancelled the task/);
   assert.equal(s.bridge.store.all().length, 0);
   assert.equal(s.oc.wakes.length, 2);
+}));
+
+// SKILL.md tells the agent how to send a deliverable from a file instead of the heredoc: follow that
+// sentence literally on the skill's own command, with the real bash and curl.
+test("the skill's submit-from-a-file variant, made as the skill says, submits the file's text", () => withSetup({ bridgeToken: 'skill-file-token' }, async (s) => {
+  await waitFor(() => s.bridge.status().connected, 'hub link');
+  const { task, offer } = await s.offered({ title: 'A long report' });
+  const auth = { Authorization: 'Bearer skill-file-token' };
+  const accepted = await s.bridge.api('POST', '/valence-decide', { headers: auth, body: { offerId: offer.offerId, accept: true } });
+  assert.equal(accepted.status, 200, accepted.text);
+  const skill = fs.readFileSync(path.join(import.meta.dirname, '..', 'skills', 'valence', 'SKILL.md'), 'utf8');
+  const block = /### Submit[\s\S]*?```sh\n([\s\S]*?)```/.exec(skill)![1].trimEnd().split('\n');
+  const said = /replace the last (two|three|four) lines[^`]*`--data-binary @-[^`]*` on\) with\s*`([^`]+)`/.exec(skill);
+  assert.ok(said, 'the skill says which lines to replace, and with what');
+  const count = { two: 2, three: 3, four: 4 }[said![1] as 'two' | 'three' | 'four'];
+  const file = path.join(tempDir('valence-skill-file-'), 'deliverable.txt');
+  const text = `Report\nwith "quotes", $HOME, \`ticks\` and a last line\n${'x'.repeat(100_000)}\n`;
+  fs.writeFileSync(file, text);
+  const command = [...block.slice(0, -count), `  ${said![2]}`].join('\n')
+    .replaceAll('<BRIDGE_URL>', s.bridge.url).replaceAll('<ASSIGNMENT_ID>', accepted.body.assignmentId).replaceAll('<BRIDGE_TOKEN>', 'skill-file-token')
+    .replaceAll('/path/to/deliverable.txt', file);
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile('bash', ['-c', command], (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout + stderr)));
+  });
+  assert.match(out, /HTTP 200/, out);
+  assert.doesNotMatch(out, /here-document/, out);
+  const view = await s.hub.hub.api('GET', `/api/buyer/tasks/${task.id}`, { key: s.buyer.apiKey });
+  assert.equal(view.status, 200);
+  // text/plain: the one final line break is dropped, as for the heredoc.
+  assert.equal(view.body.deliverable.contentText, text.slice(0, -1));
 }));

@@ -433,6 +433,46 @@ describe('requests over the socket', () => {
   });
 });
 
+describe('a key rotated while a socket authenticates with it', () => {
+  // The hub reads, in one turn of its event loop: a write (so the turn's commit is pending), then a
+  // socket's auth frame with the old key (checked, and held until that commit), then the rotation.
+  // The three are written to the kernel back to back before the hub's next poll, which returns them
+  // in that order.
+  test('the socket held for the commit is closed with 4401 too; the old key never gets a working socket', async () => {
+    const { port } = new URL(hub.url);
+    const buyer = await registerBuyer(hub);
+    for (let round = 0; round < 5; round++) {
+      const agent = await registerAgent(hub);
+      const s = await connect(hub.gatewayUrl!);
+      const open = async () => {
+        const sock = net.connect(Number(port), '127.0.0.1');
+        await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
+        return sock;
+      };
+      const [noise, rotation] = [await open(), await open()];
+      const answer = (sock: net.Socket) => new Promise<string>((resolve) => {
+        let text = '';
+        sock.on('data', (b) => {
+          text += b;
+          if (/\r\n\r\n[\s\S]*\}$/.test(text)) resolve(text);
+        });
+      });
+      const noiseAnswer = answer(noise);
+      const rotationAnswer = answer(rotation);
+      const body = JSON.stringify({ title: 'Noise', description: 'A write in the same turn.' });
+      noise.write(`POST /api/buyer/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${buyer.apiKey}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      s.send({ type: 'auth', apiKey: agent.apiKey });
+      rotation.write(`POST /api/agent/v1/key/rotate HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${agent.apiKey}\r\nContent-Length: 0\r\n\r\n`);
+      assert.match(await noiseAnswer, /^HTTP\/1\.1 201/);
+      assert.match(await rotationAnswer, /^HTTP\/1\.1 200/);
+      const closed = await Promise.race([s.closed, new Promise<null>((resolve) => setTimeout(() => resolve(null), 3000))]);
+      assert.equal(closed?.code, 4401, `round ${round}: the socket that authenticated with the old key is closed (frames: ${JSON.stringify(s.frames)})`);
+      noise.destroy();
+      rotation.destroy();
+    }
+  });
+});
+
 describe('first confirm wins across transports', () => {
   test('HTTP and WebSocket accepts racing for the same tasks: exactly one winner each', async () => {
     const { buyer, agents: [viaHttp, viaWs], category } = await scene(2);

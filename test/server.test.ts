@@ -166,6 +166,9 @@ test('a key sent in a path (as an offer id, or on an unknown route) is logged as
     ]);
     const secret = key.slice('hc_agent_'.length);
     assert.ok(!hub.lines.some((l) => l.includes(secret)) && !hub.stderr().includes(secret), 'the key appears in no log line');
+    // The display prefix (12 characters) still names the key in the log.
+    const registered = JSON.parse(await hub.waitLine(/"msg":"agent registered"/));
+    assert.equal(registered.keyPrefix, key.slice(0, 12));
   } finally {
     hub.proc.kill('SIGTERM');
     await hub.exited;

@@ -347,7 +347,11 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
       return delivered;
     },
     disconnect(userId) {
-      for (const c of byUser.get(userId) ?? []) {
+      // Every socket of the worker, also one authenticated in this turn and not joined yet (its auth
+      // frame was read before the key was rotated or revoked; it would join once this turn commits).
+      for (const c of all) {
+        if (c.principal?.userId !== userId) continue;
+        c.held = null; // closing: the refusal goes out now, and join() finds the socket closed
         send(c, { type: 'error', code: 'unauthorized', status: 401, message: 'This key is no longer valid.' });
         c.ws.close(4401, 'unauthorized');
       }
