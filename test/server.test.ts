@@ -141,6 +141,13 @@ test('every answered request is one JSON log line: time, level, method, path (qu
       ['info', 'request', 'GET', '/no/such/%22quoted%22%5Cpath', 404],
       ['info', 'request', 'GET', '/healthz', 200],
     ]);
+    // What Node's HTTP parser refuses never becomes a request object; its answer is logged too.
+    const { port } = new URL(hub.url);
+    const sock = net.connect(Number(port), '127.0.0.1', () => sock.end('FOO / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    sock.resume();
+    await new Promise((resolve) => sock.on('close', resolve));
+    const refused = JSON.parse(await hub.waitLine(/"msg":"request refused by the HTTP parser"/));
+    assert.deepEqual([refused.level, refused.status, refused.code], ['info', 501, 'method_not_implemented']);
   } finally {
     hub.proc.kill('SIGTERM');
     await hub.exited;

@@ -295,11 +295,13 @@ export function clientErrorAnswer(errCode: string | undefined, rawPacket?: Buffe
   }
 }
 
-/** Node's own answers (parser errors, Expect, CONNECT) in the hub's JSON error shape. */
-export function answerProtocolErrors(server: Server) {
+/** Node's own answers (parser errors, Expect, CONNECT) in the hub's JSON error shape; each refusal logged as one line. */
+export function answerProtocolErrors(server: Server, log?: Logger) {
   server.on('clientError', (err: Error & { code?: string; rawPacket?: Buffer }, socket: Duplex) => {
     if (!socket.writable || err.code === 'ECONNRESET') return socket.destroy();
-    endWithError(socket, clientErrorAnswer(err.code, err.rawPacket));
+    const answer = clientErrorAnswer(err.code, err.rawPacket);
+    endWithError(socket, answer);
+    log?.info('request refused by the HTTP parser', { status: answer.status, code: answer.code });
   });
   server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
     sendJson(res, 417, errorBody(new AppError(417, 'expectation_failed', 'The only Expect this hub answers is 100-continue.')), { Connection: 'close' });
