@@ -38,6 +38,8 @@ interface Conn {
   waiting: Map<string, Record<string, unknown>[]>;
 }
 
+const ignore = () => {};
+
 const requestId = () => z.union([z.string().min(1).max(200), z.number().finite()], { message: 'must be a string or a number' });
 const frames = lazySchemas({
   offer_decision: () => z.object({ requestId: requestId(), offerId: z.string({ message: 'must be a string' }).min(1).max(200) }),
@@ -120,6 +122,12 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
     for (const text of replay) sendText(c, text);
     for (const text of held) sendText(c, text);
     log.info('agent connected', { agentId: principal.agentId, sockets: set.size });
+  }
+
+  /** A refused handshake: answered, and logged as the request it is (an accepted one is logged once it authenticates). */
+  function refuseUpgrade(socket: Duplex, method: string, path: string, err: AppError) {
+    endWithError(socket, err);
+    log.request(method, path, err.status, 0);
   }
 
   function refuse(c: Conn, message: string) {
@@ -368,20 +376,18 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
     },
     /** For the 'upgrade' event of any listener: /agent-ws only; a failed handshake gets a real HTTP status. */
     handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
-      socket.on('error', () => {});
+      // No closure here may name req: one that lives as long as the socket (its error handler, the
+      // upgrade's callback) would keep the request object, about 1 KB per agent, for good.
+      socket.on('error', ignore);
       const path = (req.url ?? '').split('?')[0];
-      // A refused handshake is logged as the request it is; an accepted one, once it authenticates.
-      const refused = (err: AppError) => {
-        endWithError(socket, err);
-        log.request(req.method ?? 'GET', path, err.status, 0);
-      };
-      if (path !== '/agent-ws') return refused(new AppError(404, 'not_found', 'The agent gateway is at /agent-ws.'));
+      const method = req.method ?? 'GET';
+      if (path !== '/agent-ws') return refuseUpgrade(socket, method, path, new AppError(404, 'not_found', 'The agent gateway is at /agent-ws.'));
       let preauth: Principal | null = null;
       if (req.headers.authorization !== undefined) {
         try {
           preauth = keyPrincipal(req.headers.authorization.replace(/^Bearer\s+/i, ''));
         } catch (err) {
-          return refused(new AppError(401, 'unauthorized', authFailure(err)));
+          return refuseUpgrade(socket, method, path, new AppError(401, 'unauthorized', authFailure(err)));
         }
       }
       wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket, preauth));
