@@ -91,7 +91,7 @@ export async function startHub(overrides: Partial<HubConfig> = {}, env?: Record<
   const handler = createRequestHandler(buildRoutes({ domain, cfg, setup, health, gateway, metrics }), cfg, log, db.durable, metrics.record);
   const server = http.createServer(handler);
   server.on('upgrade', gateway.handleUpgrade);
-  answerProtocolErrors(server, log);
+  answerProtocolErrors(server, log.info);
 
   // The second listener serves only the agent gateway (the seed's ws://host:4020/agent-ws).
   let wsServer: http.Server | null = null;
@@ -104,7 +104,7 @@ export async function startHub(overrides: Partial<HubConfig> = {}, env?: Record<
         res.end(JSON.stringify({ ok: false, error: { code: 'not_found', message: 'This port serves only the WebSocket gateway at /agent-ws.' } }));
       });
       wsServer.on('upgrade', gateway.handleUpgrade);
-      answerProtocolErrors(wsServer, log);
+      answerProtocolErrors(wsServer, log.info);
       wsPort = await listen(wsServer, cfg.agentWsPort, cfg.host);
     }
   } catch (err) {

@@ -206,6 +206,11 @@ test('the local API: bridge token, no web pages, 404/405/415, and 503 hub_unavai
   assert.equal(rebound.body.error.code, 'forbidden');
   const localName = await rawRequest(s.bridge.url, 'GET', '/status', { ...auth, Host: `localhost:${new URL(s.bridge.url).port}` });
   assert.equal(localName.status, 200);
+  // What Node's HTTP parser refuses is answered in the same JSON shape.
+  const unknownMethod = await rawRequest(s.bridge.url, 'FOO', '/status', auth);
+  assert.deepEqual([unknownMethod.status, unknownMethod.body], [501, { ok: false, error: { code: 'method_not_implemented', message: 'The bridge does not know that request method.' } }]);
+  const bigHeaders = await rawRequest(s.bridge.url, 'GET', '/status', { ...auth, 'X-Big': 'a'.repeat(20_000) });
+  assert.deepEqual([bigHeaders.status, bigHeaders.body?.error?.code], [431, 'headers_too_large']);
   // Request targets that are no path: 400, and the bridge keeps running (the status below).
   for (const target of ['//[', 'http://[', 'http://x:99999/']) {
     const odd = await rawRequest(s.bridge.url, 'GET', target, {});

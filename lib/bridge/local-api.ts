@@ -5,6 +5,7 @@
 // Decisions and deliverables are relayed over the hub link; the answer is the hub's, with its status.
 import http from 'node:http';
 import { sameSecret } from '../domain/util.ts';
+import { answerProtocolErrors } from '../http/core.ts';
 import type { AddressInfo } from 'node:net';
 import { HubTimeout, HubUnavailable, type HubReply } from './hub-link.ts';
 import { isLoopback } from './config.ts';
@@ -204,6 +205,8 @@ export async function startLocalApi(host: string, port: number, deps: LocalApiDe
       }
     })();
   });
+  // What Node's HTTP parser refuses is answered in the same JSON shape as every other error.
+  answerProtocolErrors(server, (msg, fields) => deps.log('info', msg, fields), 'the bridge', 'GET, POST');
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -276,17 +276,17 @@ export function endWithError(socket: Duplex, err: AppError) {
   );
 }
 
-/** The answer to a request Node's HTTP parser refused ('clientError'), by the parser's error code. */
-export function clientErrorAnswer(errCode: string | undefined, rawPacket?: Buffer): AppError {
+/** The answer to a request Node's HTTP parser refused ('clientError'), by the parser's error code; `who` names the server in it. */
+export function clientErrorAnswer(errCode: string | undefined, rawPacket?: Buffer, who = 'this hub'): AppError {
   // An unknown method in an otherwise well-formed request line is 501; other garbage is a 400. Node's
   // parser says HPE_INVALID_METHOD; Deno's says HPE_ERROR for everything, so the line itself decides.
   const method = rawPacket && /^([A-Z][A-Z-]*) \S+ HTTP\/1\.[01]\r?\n/.exec(rawPacket.toString('latin1', 0, 2048))?.[1];
   if (errCode === 'HPE_INVALID_METHOD' || errCode === 'HPE_ERROR') errCode = method && !METHODS.includes(method) ? 'HPE_INVALID_METHOD' : undefined;
   switch (errCode) {
     case 'HPE_HEADER_OVERFLOW':
-      return new AppError(431, 'headers_too_large', 'The request line and headers are larger than this hub reads (16 KB).');
+      return new AppError(431, 'headers_too_large', `The request line and headers are larger than ${who} reads (16 KB).`);
     case 'HPE_INVALID_METHOD':
-      return new AppError(501, 'method_not_implemented', 'This hub does not know that request method.');
+      return new AppError(501, 'method_not_implemented', `${who[0].toUpperCase()}${who.slice(1)} does not know that request method.`);
     case 'ERR_HTTP_REQUEST_TIMEOUT':
     case 'ERR_HTTP_REQUEST_HEADERS_TIMEOUT':
       return new AppError(408, 'request_timeout', 'The request did not arrive in time.');
@@ -295,19 +295,22 @@ export function clientErrorAnswer(errCode: string | undefined, rawPacket?: Buffe
   }
 }
 
-/** Node's own answers (parser errors, Expect, CONNECT) in the hub's JSON error shape; each refusal logged as one line. */
-export function answerProtocolErrors(server: Server, log?: Logger) {
+/**
+ * Node's own answers (parser errors, Expect, CONNECT) in the JSON error shape; each refusal logged as
+ * one line. For the hub, and for the bridge's local API (`who`: 'the bridge', `allow`: its methods).
+ */
+export function answerProtocolErrors(server: Server, log?: (msg: string, fields: Record<string, unknown>) => void, who = 'this hub', allow = 'GET, HEAD, POST, PATCH') {
   server.on('clientError', (err: Error & { code?: string; rawPacket?: Buffer }, socket: Duplex) => {
     if (!socket.writable || err.code === 'ECONNRESET') return socket.destroy();
-    const answer = clientErrorAnswer(err.code, err.rawPacket);
+    const answer = clientErrorAnswer(err.code, err.rawPacket, who);
     endWithError(socket, answer);
-    log?.info('request refused by the HTTP parser', { status: answer.status, code: answer.code });
+    log?.('request refused by the HTTP parser', { status: answer.status, code: answer.code });
   });
   server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
-    sendJson(res, 417, errorBody(new AppError(417, 'expectation_failed', 'The only Expect this hub answers is 100-continue.')), { Connection: 'close' });
+    sendJson(res, 417, errorBody(new AppError(417, 'expectation_failed', `The only Expect ${who} answers is 100-continue.`)), { Connection: 'close' });
   });
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     socket.on('error', () => {});
-    endWithError(socket, new AppError(405, 'method_not_allowed', 'CONNECT is not served here: this hub is not a proxy.', { headers: { Allow: 'GET, HEAD, POST, PATCH' } }));
+    endWithError(socket, new AppError(405, 'method_not_allowed', `CONNECT is not served here: ${who} is not a proxy.`, { headers: { Allow: allow } }));
   });
 }
