@@ -12,16 +12,35 @@ export interface Logger {
   frame(type: string, agentId: string, status: number, ms: number): void;
 }
 
-// A key is hc_agent_ or hc_buyer_ and 43 base64url characters; its display prefix (the first 12
-// characters, hc_agent_AbC) is shorter than 16 after the underscore and stays.
-const KEY = /hc_(agent|buyer)_[A-Za-z0-9_-]{16,}/g;
+// A key is hc_agent_ or hc_buyer_ and 43 base64url characters, here also with any of them
+// percent-encoded (as in a path); its display prefix (the first 12 characters, hc_agent_AbC) is
+// shorter than 16 after the underscore and stays.
+const KEY = /hc(?:_|%5f)(agent|buyer)(?:_|%5f)(?:[a-z0-9_-]|%[0-9a-f]{2}){16,}/gi;
+const ONE_KEY = new RegExp(KEY.source, 'i');
 
 /**
  * text with every API key in it cut to its prefix (hc_agent_…). A client can put its key where an id
  * goes (a path like /offers/hc_agent_…/decision), and the path is logged.
  */
 export function redactKeys(text: string): string {
-  return text.includes('hc_') ? text.replace(KEY, 'hc_$1_…') : text;
+  return /hc/i.test(text) ? text.replace(KEY, 'hc_$1_…') : text;
+}
+
+/**
+ * redactKeys for a value a client chose (a path, a frame type), before it is put in a line: one whose
+ * percent-decoded form holds a key however it was encoded (hc_%61gent_…) is logged decoded and cut.
+ */
+function redactValue(text: string): string {
+  if (text.includes('%')) {
+    let decoded: string | null = null;
+    try {
+      decoded = decodeURIComponent(text);
+    } catch {
+      // not percent-encoding: the text as it is
+    }
+    if (decoded !== null && ONE_KEY.test(decoded)) return redactKeys(decoded);
+  }
+  return redactKeys(text);
 }
 
 export function createLogger(level: 'info' | 'error' | 'silent', write: (line: string) => void = (l) => process.stdout.write(l)): Logger {
@@ -31,11 +50,11 @@ export function createLogger(level: 'info' | 'error' | 'silent', write: (line: s
     // The same line as info('request', { method, path, status, ms }) would write, in a fifth of the time.
     request: level === 'info'
       ? (method, path, status, ms) =>
-        write(`{"t":"${nowIso()}","level":"info","msg":"request","method":${JSON.stringify(method)},"path":${JSON.stringify(redactKeys(path))},"status":${status},"ms":${ms}}\n`)
+        write(`{"t":"${nowIso()}","level":"info","msg":"request","method":${JSON.stringify(method)},"path":${JSON.stringify(redactValue(path))},"status":${status},"ms":${ms}}\n`)
       : () => {},
     frame: level === 'info'
       ? (type, agentId, status, ms) =>
-        write(`{"t":"${nowIso()}","level":"info","msg":"frame","type":${JSON.stringify(redactKeys(type))},"agentId":${JSON.stringify(agentId)},"status":${status},"ms":${ms}}\n`)
+        write(`{"t":"${nowIso()}","level":"info","msg":"frame","type":${JSON.stringify(redactValue(type).slice(0, 100))},"agentId":${JSON.stringify(agentId)},"status":${status},"ms":${ms}}\n`)
       : () => {},
     info: level === 'info' ? (msg, fields) => emit('info', msg, fields) : () => {},
     error: level === 'silent' ? () => {} : (msg, fields) => emit('error', msg, fields),

@@ -1176,3 +1176,45 @@ test('frames kept for an agent without a socket: taken once at its next connecti
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('frames kept for an agent, while another program holds the write lock: taken once and removed once it is free; a push that fails then is kept once it is free', async () => {
+  const dir = tempDir('valence-outbox-locked-');
+  const file = path.join(dir, 'v.db');
+  const db = openDatabase(file, { group: true });
+  const other = openDatabase(file, { migrate: false });
+  try {
+    db.prepare(`INSERT INTO users (id, role, name, created_at) VALUES ('agent', 'AGENT', 'An agent', '2026-01-01T00:00:00.000Z')`).run();
+    let connected = false;
+    let lockAtPush = false;
+    const notifier = {
+      isConnected: () => connected,
+      // The other program takes the lock between the COMMIT and the push, and the socket is gone.
+      push: () => (lockAtPush && other.exec('BEGIN IMMEDIATE'), false),
+      disconnect: () => {},
+    };
+    const d = createDomain({ db, cfg: loadConfig({}, {}), notifier, log: createLogger('silent') });
+    const kept = () => other.prepare(`SELECT COUNT(*) AS n FROM agent_outbox`).get()!.n;
+    db.tx(() => d.outbox.tell('agent', { type: 'x', n: 1 }));
+    await db.durable();
+    other.exec('BEGIN IMMEDIATE');
+    assert.deepEqual(d.outbox.take('agent'), ['{"type":"x","n":1}'], 'sent, though its removal has to wait');
+    assert.deepEqual(d.outbox.take('agent'), [], 'not handed out again while the removal waits');
+    other.exec('ROLLBACK');
+    await waitFor('the removal once the lock is free', () => (kept() === 0 ? true : undefined));
+    assert.deepEqual(d.outbox.take('agent'), []);
+
+    connected = true;
+    lockAtPush = true;
+    db.tx(() => d.outbox.tell('agent', { type: 'x', n: 2 }));
+    await db.durable();
+    assert.equal(kept(), 0, 'the lock is held: not kept yet');
+    lockAtPush = false;
+    other.exec('ROLLBACK');
+    await waitFor('the frame kept once the lock is free', () => (kept() === 1 ? true : undefined));
+    assert.deepEqual(d.outbox.take('agent'), ['{"type":"x","n":2}']);
+  } finally {
+    other.close();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -154,6 +154,16 @@ test('every answered request is one JSON log line: time, level, method, path (qu
   }
 });
 
+/** Waits until `count` lines match. */
+async function waitForLines(hub: { lines: string[]; waitLine: (re: RegExp) => Promise<string> }, re: RegExp, count: number) {
+  await hub.waitLine(re);
+  const deadline = Date.now() + 10_000;
+  while (hub.lines.filter((l) => re.test(l)).length < count) {
+    if (Date.now() > deadline) throw new Error(`fewer than ${count} lines match ${re}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 // SPEC §3 and §9: a key is never logged, not even when a client puts it where an id goes.
 test('a key sent in a path (as an offer id, or on an unknown route) is logged as its prefix only', async () => {
   const hub = await spawnServer({ VALENCE_DB: path.join(dir(), 'valence.db'), LOG_LEVEL: 'info' });
@@ -166,11 +176,28 @@ test('a key sent in a path (as an offer id, or on an unknown route) is logged as
     assert.equal(decision.body.error.code, 'offer_not_found');
     const unknown = await request(hub.url, 'GET', `/api/nope/${key}`);
     assert.equal(unknown.status, 404, unknown.text);
+    // Percent-encoded, however much of it: the hub decodes the path, so the log must too.
+    const body = key.slice('hc_agent_'.length);
+    const encoded = [`hc%5Fagent%5F${body}`, `hc_agent_%${body.charCodeAt(0).toString(16)}${body.slice(1)}`, `hc_%61gent_${body}`];
+    for (const e of encoded) {
+      const res = await request(hub.url, 'GET', `/api/encoded/${e}`);
+      assert.equal(res.status, 404, res.text);
+    }
     const lines = [await hub.waitLine(/"path":"\/api\/agent\/v1\/offers\//), await hub.waitLine(/"path":"\/api\/nope\//)].map((l) => JSON.parse(l));
     assert.deepEqual(lines.map((l) => [l.method, l.path, l.status]), [
       ['POST', '/api/agent/v1/offers/hc_agent_…/decision', 404],
       ['GET', '/api/nope/hc_agent_…', 404],
     ]);
+    await waitForLines(hub, /"path":"\/api\/encoded\//, encoded.length);
+    const encodedLines = hub.lines.filter((l) => l.includes('"path":"/api/encoded/')).map((l) => JSON.parse(l).path);
+    assert.deepEqual(encodedLines, encoded.map(() => '/api/encoded/hc_agent_…'));
+    // A frame type that ends in a key, past the 100 characters a type is logged with.
+    const ws = await connectAgent(hub.gatewayUrl, key);
+    ws.send({ type: 'x'.repeat(76) + key });
+    assert.equal((await ws.next((f) => f.code === 'unknown_type')).status, 400);
+    const typeLine = JSON.parse(await hub.waitLine(/"msg":"frame","type":"xxxx/));
+    assert.equal(typeLine.type, 'x'.repeat(76) + 'hc_agent_…');
+    ws.close();
     const secret = key.slice('hc_agent_'.length);
     assert.ok(!hub.lines.some((l) => l.includes(secret)) && !hub.stderr().includes(secret), 'the key appears in no log line');
     // The display prefix (12 characters) still names the key in the log.

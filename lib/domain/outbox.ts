@@ -5,6 +5,10 @@
 // the offers), and removed. Kept 30 days at most; human workers see the same in their portal.
 import type { Ctx } from './context.ts';
 import { nowIso } from './util.ts';
+import { whileBusy } from '../storage/index.ts';
+
+/** How long a kept frame's write or removal is tried again while another program holds the write lock. */
+const RETRY_MS = 60_000;
 
 const KEEP_DAYS = 30;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
@@ -19,14 +23,15 @@ export function agentOutbox(ctx: Ctx) {
     prune: db.prepare(`DELETE FROM agent_outbox WHERE created_at <= ?`),
   };
   let prunedAt = 0;
+  // Kept frames sent, whose removal is still waiting for another program's write lock: not sent again
+  // meanwhile (to this agent's other sockets, or its next connection).
+  const sentNotRemoved = new Set<number>();
 
-  /** Keeps a frame whose live push found no socket; written now, in a group of its own. */
+  /** Keeps a frame whose live push found no socket; written in a group of its own (tried again while the database is locked). */
   function keepAfterCommit(userId: string, text: string) {
-    try {
-      db.noWait(() => db.tx(() => q.insert.run(userId, text, nowIso())));
-    } catch (err) {
+    whileBusy(() => db.noWait(() => db.tx(() => q.insert.run(userId, text, nowIso()))), RETRY_MS).catch((err) => {
       ctx.log.error('a frame for an agent could not be kept for its next connection', { userId, error: String(err) });
-    }
+    });
   }
 
   return {
@@ -46,16 +51,25 @@ export function agentOutbox(ctx: Ctx) {
       else db.afterCommit(() => void (ctx.notifier.push(userId, text) || keepAfterCommit(userId, text)));
     },
     /**
-     * The frames kept for an agent, oldest first, removed as they are taken. The removal does not wait
-     * for another program's write lock: when it cannot be written, the frames are sent again next time.
+     * The frames kept for an agent, oldest first, removed as they are taken. While another program
+     * holds the write lock the removal is tried again until it is free (up to a minute) and the frames
+     * are not handed out again meanwhile; a hub stopped before then sends them again after its restart.
      */
     take(userId: string): string[] {
-      const rows = q.forUser.all(userId);
+      const rows = q.forUser.all(userId).filter((r) => !sentNotRemoved.has(r.id as number));
       if (!rows.length) return [];
+      const last = rows[rows.length - 1].id as number;
+      const remove = () => db.noWait(() => db.tx(() => q.remove.run(userId, last)));
       try {
-        db.noWait(() => db.tx(() => q.remove.run(userId, rows[rows.length - 1].id)));
-      } catch (err) {
-        ctx.log.info('frames sent to an agent not removed yet; sent again at its next connection', { userId, error: String(err) });
+        remove();
+      } catch {
+        // Another program holds the write lock: removed once it is free, and not sent again meanwhile.
+        const ids = rows.map((r) => r.id as number);
+        for (const id of ids) sentNotRemoved.add(id);
+        whileBusy(remove, RETRY_MS).then(
+          () => ids.forEach((id) => sentNotRemoved.delete(id)),
+          (err) => ctx.log.error('frames sent to an agent not removed; sent again after a restart', { userId, error: String(err) }),
+        );
       }
       return rows.map((r) => r.frame as string);
     },

@@ -78,7 +78,9 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
 
   function errorFrame(err: unknown, reqId?: unknown) {
     const e = err instanceof AppError ? err : toAppError(err);
-    if (e.status >= 500) log.error('gateway frame failed', { error: String((err as Error)?.stack ?? err) });
+    // Only what went wrong unexpectedly (500) is an error line; a 503 (database_busy, shutting_down)
+    // is a refusal the frame's own line records.
+    if (e.status === 500) log.error('gateway frame failed', { error: String((err as Error)?.stack ?? err) });
     return {
       type: 'error', ...(reqId !== undefined ? { requestId: reqId } : {}),
       code: e.code, status: e.status, message: e.message, ...(e.issues ? { issues: e.issues } : {}),
@@ -213,7 +215,7 @@ export function createGateway(ctx: Ctx, domain: Domain, opts: GatewayOptions = {
   /** A frame refused before it became a request (invalid JSON, an unknown type…): answered and logged. */
   function refuseFrame(c: Conn, type: unknown, frame: { status: number; [k: string]: unknown }) {
     send(c, frame);
-    log.frame(typeof type === 'string' ? type.slice(0, 100) : '(none)', c.principal?.agentId ?? '', frame.status, 0);
+    log.frame(typeof type === 'string' ? type : '(none)', c.principal?.agentId ?? '', frame.status, 0);
   }
 
   /** Sends (and remembers) the answer to a request frame once the writes it reports are committed. */

@@ -253,7 +253,8 @@ export function sendHtml(res: ServerResponse, status: number, html: string, head
 /** The one place an error becomes a response. Unknown errors are logged and answered 500 without details. */
 export function sendError(res: ServerResponse, err: unknown, log: Logger, ctx: Record<string, unknown>) {
   const e = toAppError(err);
-  if (e.status >= 500) log.error('request failed', { ...ctx, error: String((err as Error)?.stack ?? err) });
+  // Only what went wrong unexpectedly (500) is an error line; a 503 (database_busy) is a refusal the request's own line records.
+  if (e.status === 500) log.error('request failed', { ...ctx, error: String((err as Error)?.stack ?? err) });
   if (res.headersSent) {
     res.destroy();
     return;
