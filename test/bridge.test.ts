@@ -1,5 +1,5 @@
 // The bridge against the real hub and a stand-in OpenClaw that speaks OpenClaw's hook wire format.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { execFile } from 'node:child_process';
@@ -619,7 +619,9 @@ test("the skill's submit-from-a-file variant, made as the skill says, submits th
   const said = /replace the last (two|three|four) lines[^`]*`--data-binary @-[^`]*` on\) with\s*`([^`]+)`/.exec(skill);
   assert.ok(said, 'the skill says which lines to replace, and with what');
   const count = { two: 2, three: 3, four: 4 }[said![1] as 'two' | 'three' | 'four'];
-  const file = path.join(tempDir('valence-skill-file-'), 'deliverable.txt');
+  const folder = tempDir('valence-skill-file-');
+  after(() => fs.rmSync(folder, { recursive: true, force: true }));
+  const file = path.join(folder, 'deliverable.txt');
   const text = `Report\nwith "quotes", $HOME, \`ticks\` and a last line\n${'x'.repeat(100_000)}\n`;
   fs.writeFileSync(file, text);
   const command = [...block.slice(0, -count), `  ${said![2]}`].join('\n')
