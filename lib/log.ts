@@ -1,5 +1,5 @@
 // One JSON line per request or event. Secrets never reach here: callers pass ids and prefixes only,
-// and a key a client put in a path is cut to its prefix (redactKeys).
+// and a key a client put in a path, a frame or an id is cut to its prefix (redactKeys, redactValue).
 import process from 'node:process';
 import { nowIso } from './clock.ts';
 

@@ -389,10 +389,16 @@ describe('requests over the socket', () => {
     const t3 = await openTask(hub, buyer.apiKey, { category });
     const [o3] = await match(hub, buyer.apiKey, t3.id);
 
+    // A new socket, once every frame sent after its auth_ok has arrived (frames arrive in order: the
+    // answer to a ping sent right after auth comes after them).
+    const replayed = async () => {
+      const sock = await connectAgent(hub.gatewayUrl!, agent.apiKey);
+      sock.send({ type: 'ping', requestId: 'end' });
+      await sock.next((f) => f.type === 'pong');
+      return sock;
+    };
     // After auth_ok: the pending offer, then what happened while away, oldest first, then nothing.
-    const s = await connectAgent(hub.gatewayUrl!, agent.apiKey);
-    s.send({ type: 'ping', requestId: 'end' });
-    await s.next((f) => f.type === 'pong');
+    const s = await replayed();
     assert.deepEqual(s.frames.slice(1).map((f) => [f.type, f.offerId ?? f.assignmentId ?? f.requestId]), [
       ['pending_offer', o3.offerId], ['deliverable_reviewed', a1], ['task_cancelled', a2], ['pong', 'end'],
     ]);
@@ -402,9 +408,7 @@ describe('requests over the socket', () => {
     await s.closed;
 
     // Sent once: the next connection gets the pending offer only.
-    const again = await connectAgent(hub.gatewayUrl!, agent.apiKey);
-    again.send({ type: 'ping', requestId: 'end' });
-    await again.next((f) => f.type === 'pong');
+    const again = await replayed();
     assert.deepEqual(again.frames.slice(1).map((f) => f.type), ['pending_offer', 'pong']);
     // Connected, it hears a review live, and not again on its next connection.
     const sub2 = await hub.api('POST', `/api/agent/v1/assignments/${a1}/submit`, { key: agent.apiKey, body: { contentText: 'Short.' } });
@@ -414,9 +418,7 @@ describe('requests over the socket', () => {
     assert.equal((await again.nextType('deliverable_reviewed')).status, 'ACCEPTED');
     again.close();
     await again.closed;
-    const third = await connectAgent(hub.gatewayUrl!, agent.apiKey);
-    third.send({ type: 'ping', requestId: 'end' });
-    await third.next((f) => f.type === 'pong');
+    const third = await replayed();
     assert.deepEqual(third.frames.slice(1).map((f) => f.type), ['pending_offer', 'pong']);
     third.close();
   });
